@@ -1,0 +1,25 @@
+"""lstm-scratch: a from-scratch, educational LSTM library.
+
+    import lstm_scratch as ls
+    lstm = ls.LSTM(input_size=8, hidden_size=32, num_layers=2)   # drop-in for nn.LSTM
+    output, (h_n, c_n) = lstm(x)
+
+The math lives in `ls.functional`, one equation per function; the modules here hold
+parameters under torch's names so state_dicts move both ways.
+"""
+
+from . import functional, init
+from .lstm import LSTM, LSTMCell, StackedLSTM
+from .network import LSTMNetwork, create_lstm_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LSTM",
+    "LSTMCell",
+    "LSTMNetwork",
+    "StackedLSTM",
+    "create_lstm_model",
+    "functional",
+    "init",
+]

@@ -1,0 +1,34 @@
+"""The math of every layer as pure functions on tensors.
+
+Modules in `lstm_scratch` hold parameters and check arguments; the computing happens
+here, each function with its equation in the docstring and shapes in the comments.
+"""
+
+from .basic import dropout, layer_norm, linear
+from .lstm import (
+    layer_norm_input,
+    layer_norm_lstm_cell,
+    layer_norm_lstm_layer,
+    layer_norm_lstm_step,
+    lstm_cell,
+    lstm_layer,
+    lstm_pointwise,
+    lstm_step,
+)
+from .recurrence import recurrence, reverse_padded
+
+__all__ = [
+    "dropout",
+    "layer_norm",
+    "layer_norm_input",
+    "layer_norm_lstm_cell",
+    "layer_norm_lstm_layer",
+    "layer_norm_lstm_step",
+    "linear",
+    "lstm_cell",
+    "lstm_layer",
+    "lstm_pointwise",
+    "lstm_step",
+    "recurrence",
+    "reverse_padded",
+]

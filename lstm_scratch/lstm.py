@@ -1,0 +1,211 @@
+"""LSTMCell -> StackedLSTM: drop-in replacements for torch.nn.LSTMCell and torch.nn.LSTM.
+
+The math is in `functional/lstm.py`; these modules hold the parameters under torch's
+names and shapes, so `ours.load_state_dict(theirs.state_dict())` works both ways.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
+
+from . import functional as F
+from .checks import check_bool, check_positive_int
+from .init import check_scheme, init_recurrent_
+from .recurrent import RecurrentStack, States
+
+LSTMState = tuple[Tensor, Tensor]
+
+
+def lstm_parameter_shapes(
+    input_size: int, hidden_size: int, proj_size: int, bias: bool, layer_norm: bool
+) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of one LSTM layer-direction's parameters, in torch's order.
+
+    Plain (as torch.nn.LSTM): weight_ih (4H, I), weight_hh (4H, P), bias_ih (4H),
+    bias_hh (4H), weight_hr (P, H) where P = proj_size, or H without projection.
+    Layer-normalised: one bias (4H) and the gains/shifts of the three normalisations.
+    """
+    H = hidden_size
+    P = proj_size if proj_size > 0 else H
+    shapes: dict[str, tuple[int, ...]] = {"weight_ih": (4 * H, input_size), "weight_hh": (4 * H, P)}
+    if layer_norm:
+        shapes.update(ln_ih_weight=(4 * H,), ln_hh_weight=(4 * H,), ln_cell_weight=(H,))
+        if bias:
+            shapes.update(bias=(4 * H,), ln_cell_bias=(H,))
+    elif bias:
+        shapes.update(bias_ih=(4 * H,), bias_hh=(4 * H,))
+    if proj_size > 0:
+        shapes["weight_hr"] = (P, H)
+    return shapes
+
+
+class LSTMCell(nn.Module):
+    """One LSTM step, a drop-in for torch.nn.LSTMCell.
+
+    forward(input, hx=None) with input (B, I) or unbatched (I,), hx = (h, c) each (B, H)
+    or (H,), zeros if omitted; returns (h', c'). The equations are in
+    `lstm_scratch.functional.lstm`; `layer_norm=True` uses Ba et al.'s layer-normalised
+    cell (`functional.layer_norm_lstm_cell`), whose parameters differ from torch's.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        layer_norm: bool = False,
+        init: str = "orthogonal",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.bias = check_bool("bias", bias)
+        self.layer_norm = check_bool("layer_norm", layer_norm)
+        self.init = check_scheme(init)
+        shapes = lstm_parameter_shapes(input_size, hidden_size, 0, bias, layer_norm)
+        for name, shape in shapes.items():
+            self.register_parameter(name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init_recurrent_(dict(self.named_parameters()), self.hidden_size, 4, self.init)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.layer_norm:
+            s += ", layer_norm=True"
+        return s
+
+    def forward(self, input: Tensor, hx: LSTMState | None = None) -> LSTMState:
+        if input.dim() not in (1, 2):
+            raise ValueError(f"LSTMCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        batched = input.dim() == 2
+        x = input if batched else input.unsqueeze(0)  # (B, I)
+        if x.size(1) != self.input_size:
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {x.size(1)} expected {self.input_size}"
+            )
+        if x.dtype != self.weight_ih.dtype:
+            raise RuntimeError(
+                f"input dtype ({x.dtype}) does not match weight dtype ({self.weight_ih.dtype})"
+            )
+        if hx is None:
+            zeros = x.new_zeros(x.size(0), self.hidden_size)
+            hx = (zeros, zeros)
+        else:
+            hx = self._check_hx(hx, batched, x.size(0))
+        if self.layer_norm:
+            h, c = F.layer_norm_lstm_cell(x, hx, **dict(self.named_parameters()))
+        else:
+            h, c = F.lstm_cell(x, hx, **dict(self.named_parameters()))
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+    def _check_hx(self, hx: LSTMState, batched: bool, batch: int) -> LSTMState:
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            raise TypeError("hx should be a tuple (h, c) of two tensors")
+        for k, value in enumerate(hx):
+            if value.dim() not in (1, 2):
+                raise ValueError(
+                    f"LSTMCell: Expected hx[{k}] to be 1D or 2D, got {value.dim()}D instead"
+                )
+            if value.dim() != (2 if batched else 1):
+                kind = "batched 2-D" if batched else "unbatched 1-D"
+                raise RuntimeError(
+                    f"For {kind} input, hx[{k}] should also be {2 if batched else 1}-D, "
+                    f"got {value.dim()}-D"
+                )
+        hx = tuple(v if batched else v.unsqueeze(0) for v in hx)
+        for k, value in enumerate(hx):
+            if value.size(0) != batch:
+                raise RuntimeError(
+                    f"Input batch size {batch} doesn't match hidden{k} batch size {value.size(0)}"
+                )
+            if value.size(1) != self.hidden_size:
+                raise RuntimeError(
+                    f"hidden{k} has inconsistent hidden_size: got {value.size(1)}, "
+                    f"expected {self.hidden_size}"
+                )
+        return hx
+
+
+class StackedLSTM(RecurrentStack):
+    """A multi-layer LSTM, a drop-in for torch.nn.LSTM with every option.
+
+    Args are torch's: input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0 (between layers, not after the last; training only), bidirectional=False,
+    proj_size=0 (LSTMP). Ours, keyword-only: `layer_norm` (Ba et al. gates, see
+    `functional.layer_norm_lstm_layer`), `init` ("orthogonal" or "pytorch", see
+    `lstm_scratch.init`), `device`, `dtype`.
+
+    forward(input, hx=None) -> output, (h_n, c_n), with torch's shapes:
+        input   (T, B, I), (B, T, I) if batch_first, (T, I) unbatched, or a PackedSequence
+        hx      (h_0 (L*D, B, P or H), c_0 (L*D, B, H)), zeros if omitted
+        output  (T, B, D*(P or H)) (batch-first/unbatched/packed like the input)
+        h_n[l*D + d] is layer l, direction d (0 forward, 1 reverse) after its last step.
+    """
+
+    mode = "LSTM"
+    num_gates = 4
+    forget_gate = 1
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        layer_norm: bool = False,
+        init: str = "orthogonal",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        self.layer_norm = check_bool("layer_norm", layer_norm)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            proj_size, init=init, device=device, dtype=dtype,
+        )
+
+    def parameter_shapes(self, layer_input_size: int) -> dict[str, tuple[int, ...]]:
+        return lstm_parameter_shapes(
+            layer_input_size, self.hidden_size, self.proj_size, self.bias, self.layer_norm
+        )
+
+    def state_sizes(self) -> tuple[int, int]:
+        return self.output_size, self.hidden_size
+
+    def run_direction(
+        self,
+        x: Tensor,
+        state: States,
+        params: dict[str, Tensor],
+        lengths: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, States]:
+        layer = F.layer_norm_lstm_layer if self.layer_norm else F.lstm_layer
+        return layer(x, state, **params, lengths=lengths, reverse=reverse)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (", layer_norm=True" if self.layer_norm else "")
+
+    def forward(
+        self, input: Tensor | PackedSequence, hx: LSTMState | None = None
+    ) -> tuple[Tensor | PackedSequence, LSTMState]:
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError("hx should be a tuple (h_0, c_0) of two tensors")
+        output, (h, c) = self.forward_states(input, None if hx is None else tuple(hx))
+        return output, (h, c)
+
+
+LSTM = StackedLSTM

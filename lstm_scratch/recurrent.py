@@ -1,0 +1,275 @@
+"""What every stacked recurrent layer shares: the plumbing around the recurrence.
+
+`RecurrentStack` does for LSTM and GRU what torch's RNNBase does: it owns the
+parameters of every layer and direction under torch's names (weight_ih_l0, ...,
+weight_hh_l1_reverse), checks arguments and shapes with torch's errors, and turns any
+input form (batch_first, unbatched, PackedSequence) into padded (T, B, I) plus lengths.
+Then, layer by layer,
+
+    x (T, B, I) --layer 0, forward--> (T, B, H_out) --+
+                --layer 0, reverse--> (T, B, H_out) --+--> concat (T, B, D*H_out)
+                                                          --> dropout --> layer 1 ...
+
+A subclass says only what one layer in one direction computes (`run_direction`), the
+shapes of its parameters and the sizes of its states.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
+
+from . import functional as F
+from .checks import check_bool, check_positive_int, check_probability
+from .init import check_scheme, init_recurrent_
+from .packing import packed_to_padded, padded_to_packed
+
+States = tuple[Tensor, ...]
+
+
+class RecurrentStack(nn.Module):
+    """Base class of `StackedLSTM` and `GRU`; not used directly.
+
+    Subclasses set `mode` (the name in error messages), `num_gates`, `forget_gate`
+    (index of the gate block that gets the forget bias, or None), and implement
+    `parameter_shapes`, `state_sizes` and `run_direction`.
+    """
+
+    mode = "RNN"
+    num_gates = 1
+    forget_gate: int | None = None
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        init: str = "orthogonal",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.dropout = check_probability("dropout", dropout)
+        self.bias = check_bool("bias", bias)
+        self.batch_first = check_bool("batch_first", batch_first)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool) or proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections, "
+                f"got {proj_size!r}"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+                f"and hidden_size={hidden_size}"
+            )
+        self.proj_size = proj_size
+        self.init = check_scheme(init)
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                stacklevel=2,
+            )
+
+        factory = {"device": device, "dtype": dtype}
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else self.output_size * self.num_directions
+            for reverse in self.directions:
+                for name, shape in self.parameter_shapes(layer_input).items():
+                    param = nn.Parameter(torch.empty(shape, **factory))
+                    self.register_parameter(name + self.suffix(layer, reverse), param)
+        self.reset_parameters()
+
+    # --- what a subclass provides ----------------------------------------------------
+
+    def parameter_shapes(self, layer_input_size: int) -> dict[str, tuple[int, ...]]:
+        """Names (without suffix) and shapes of one layer-direction's parameters, in order."""
+        raise NotImplementedError
+
+    def state_sizes(self) -> tuple[int, ...]:
+        """Feature size of each state tensor, e.g. (H_out, H) for the LSTM's (h, c)."""
+        raise NotImplementedError
+
+    def run_direction(
+        self,
+        x: Tensor,
+        state: States,
+        params: dict[str, Tensor],
+        lengths: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, States]:
+        """One layer in one direction: x (T, B, I_layer) -> (T, B, H_out), final states."""
+        raise NotImplementedError
+
+    # --- parameters ----------------------------------------------------------------------
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def directions(self) -> tuple[bool, ...]:
+        """The `reverse` flag of each direction: (False,) or (False, True)."""
+        return (False, True) if self.bidirectional else (False,)
+
+    @property
+    def output_size(self) -> int:
+        """Features per direction in the output: proj_size if projecting, else hidden_size."""
+        return self.proj_size if self.proj_size > 0 else self.hidden_size
+
+    @staticmethod
+    def suffix(layer: int, reverse: bool) -> str:
+        return f"_l{layer}" + ("_reverse" if reverse else "")
+
+    def layer_parameters(self, layer: int, reverse: bool) -> dict[str, Tensor]:
+        """One layer-direction's parameters keyed by their names without the suffix."""
+        suffix = self.suffix(layer, reverse)
+        layer_input = self.input_size if layer == 0 else self.output_size * self.num_directions
+        return {n: getattr(self, n + suffix) for n in self.parameter_shapes(layer_input)}
+
+    def reset_parameters(self) -> None:
+        for layer in range(self.num_layers):
+            for reverse in self.directions:
+                init_recurrent_(
+                    self.layer_parameters(layer, reverse),
+                    self.hidden_size,
+                    self.num_gates,
+                    self.init,
+                    self.forget_gate,
+                )
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False, "proj_size": 0, "init": "orthogonal"}
+        for name, default in defaults.items():
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)!r}"
+        return s
+
+    # --- forward -----------------------------------------------------------------------
+
+    def _check_input(self, data: Tensor, packed: bool) -> None:
+        weight = self.weight_ih_l0
+        if data.dtype != weight.dtype:
+            raise ValueError(
+                f"{self.mode} input dtype ({data.dtype}) does not match weight dtype "
+                f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert "
+                f"model: model.to({data.dtype})"
+            )
+        if data.size(-1) != self.input_size:
+            raise RuntimeError(
+                "input.size(-1) must be equal to input_size. "
+                f"Expected {self.input_size}, got {data.size(-1)}"
+            )
+        if not packed and data.size(0 if not self.batch_first else 1) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+
+    def _initial_states(
+        self, hx: States | None, batch: int, batched: bool, like: Tensor
+    ) -> States:
+        """Check the user's (h_0, ...) against torch's rules, or make zeros; (L*D, B, *)."""
+        L = self.num_layers * self.num_directions
+        if hx is None:
+            return tuple(like.new_zeros(L, batch, size) for size in self.state_sizes())
+        names = "hx and cx" if len(hx) == 2 else "hx"
+        dims = tuple(h.dim() for h in hx)
+        want = 3 if batched else 2
+        if any(d != want for d in dims):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            got = ", ".join(f"{d}-D" for d in dims)
+            raise RuntimeError(
+                f"For {kind} input, {names} should also be {want}-D but got ({got}) tensors"
+            )
+        if not batched:
+            hx = tuple(h.unsqueeze(1) for h in hx)
+        for k, (h, size) in enumerate(zip(hx, self.state_sizes())):
+            expected = (L, batch, size)
+            if tuple(h.shape) != expected:
+                which = f"hidden[{k}]" if len(hx) > 1 else "hidden"
+                raise RuntimeError(f"Expected {which} size {expected}, got {list(h.shape)}")
+            if h.dtype != like.dtype:
+                raise ValueError(
+                    f"{self.mode} hidden state dtype ({h.dtype}) does not match input "
+                    f"dtype ({like.dtype})"
+                )
+        return hx
+
+    def forward_states(
+        self, input: Tensor | PackedSequence, hx: States | None
+    ) -> tuple[Tensor | PackedSequence, States]:
+        """Run the stack; hx and the returned states are tuples of (L*D, B, *) tensors."""
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            data, batch_sizes, sorted_indices, unsorted_indices = input
+            if data.dim() != 2:
+                raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+            self._check_input(data, packed=True)
+            x, lengths = packed_to_padded(data, batch_sizes)  # (T, B, I), (B,) sorted
+            batched = True
+        else:
+            if not isinstance(input, Tensor):
+                raise TypeError(
+                    f"input should be a Tensor or PackedSequence, got {type(input).__name__}"
+                )
+            if input.dim() not in (2, 3):
+                raise ValueError(
+                    f"{self.mode}: Expected input to be 2D or 3D, got {input.dim()}D instead"
+                )
+            batched = input.dim() == 3
+            x = input if batched else input.unsqueeze(1 if not self.batch_first else 0)
+            self._check_input(x, packed=False)
+            if self.batch_first:
+                x = x.transpose(0, 1)  # (T, B, I)
+            lengths = None
+        states = self._initial_states(hx, x.size(1), batched, x)
+        if packed and sorted_indices is not None:
+            # the user's h_0 is in the original batch order; the data are sorted
+            states = tuple(s.index_select(1, sorted_indices) for s in states)
+
+        finals: list[States] = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for d, reverse in enumerate(self.directions):
+                k = layer * self.num_directions + d  # this layer-direction's row in h_0
+                out, final = self.run_direction(
+                    x,
+                    tuple(s[k] for s in states),
+                    self.layer_parameters(layer, reverse),
+                    lengths,
+                    reverse,
+                )
+                outputs.append(out)  # (T, B, H_out)
+                finals.append(final)
+            x = torch.cat(outputs, dim=-1)  # (T, B, D*H_out)
+            if layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, self.training)
+        final_states = tuple(torch.stack(s) for s in zip(*finals))  # each (L*D, B, *)
+
+        if packed:
+            if unsorted_indices is not None:
+                final_states = tuple(s.index_select(1, unsorted_indices) for s in final_states)
+            out = PackedSequence(
+                padded_to_packed(x, batch_sizes), batch_sizes, sorted_indices, unsorted_indices
+            )
+            return out, final_states
+        if self.batch_first:
+            x = x.transpose(0, 1)  # (B, T, D*H_out)
+        if not batched:
+            x = x.squeeze(1 if not self.batch_first else 0)
+            final_states = tuple(s.squeeze(1) for s in final_states)
+        return x, final_states
