@@ -9,6 +9,7 @@ parameters under torch's names so state_dicts move both ways.
 """
 
 from . import functional, init
+from .backends import explain_backend
 from .lstm import LSTM, LSTMCell, StackedLSTM
 from .network import LSTMNetwork, create_lstm_model
 
@@ -20,6 +21,7 @@ __all__ = [
     "LSTMNetwork",
     "StackedLSTM",
     "create_lstm_model",
+    "explain_backend",
     "functional",
     "init",
 ]

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from . import backends
 from . import functional as F
 from .checks import check_bool, check_positive_int
 from .init import check_scheme, init_recurrent_
@@ -142,7 +143,7 @@ class StackedLSTM(RecurrentStack):
     dropout=0.0 (between layers, not after the last; training only), bidirectional=False,
     proj_size=0 (LSTMP). Ours, keyword-only: `layer_norm` (Ba et al. gates, see
     `functional.layer_norm_lstm_layer`), `init` ("orthogonal" or "pytorch", see
-    `lstm_scratch.init`), `device`, `dtype`.
+    `lstm_scratch.init`), `backend` (see `lstm_scratch.backends`), `device`, `dtype`.
 
     forward(input, hx=None) -> output, (h_n, c_n), with torch's shapes:
         input   (T, B, I), (B, T, I) if batch_first, (T, I) unbatched, or a PackedSequence
@@ -168,13 +169,14 @@ class StackedLSTM(RecurrentStack):
         *,
         layer_norm: bool = False,
         init: str = "orthogonal",
+        backend: str = "auto",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
         self.layer_norm = check_bool("layer_norm", layer_norm)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            proj_size, init=init, device=device, dtype=dtype,
+            proj_size, init=init, backend=backend, device=device, dtype=dtype,
         )
 
     def parameter_shapes(self, layer_input_size: int) -> dict[str, tuple[int, ...]]:
@@ -184,17 +186,6 @@ class StackedLSTM(RecurrentStack):
 
     def state_sizes(self) -> tuple[int, int]:
         return self.output_size, self.hidden_size
-
-    def run_direction(
-        self,
-        x: Tensor,
-        state: States,
-        params: dict[str, Tensor],
-        lengths: Tensor | None,
-        reverse: bool,
-    ) -> tuple[Tensor, States]:
-        layer = F.layer_norm_lstm_layer if self.layer_norm else F.lstm_layer
-        return layer(x, state, **params, lengths=lengths, reverse=reverse)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (", layer_norm=True" if self.layer_norm else "")
@@ -209,3 +200,19 @@ class StackedLSTM(RecurrentStack):
 
 
 LSTM = StackedLSTM
+
+
+def _autograd_lstm_direction(
+    module: StackedLSTM,
+    x: Tensor,
+    state: States,
+    params: dict[str, Tensor],
+    lengths: Tensor | None,
+    reverse: bool,
+) -> tuple[Tensor, States]:
+    """The "autograd" backend: the functional step loop, differentiated by autograd."""
+    layer = F.layer_norm_lstm_layer if module.layer_norm else F.lstm_layer
+    return layer(x, state, **params, lengths=lengths, reverse=reverse)
+
+
+backends.register("LSTM", "autograd", _autograd_lstm_direction)

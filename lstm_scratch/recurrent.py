@@ -10,8 +10,9 @@ Then, layer by layer,
                 --layer 0, reverse--> (T, B, H_out) --+--> concat (T, B, D*H_out)
                                                           --> dropout --> layer 1 ...
 
-A subclass says only what one layer in one direction computes (`run_direction`), the
-shapes of its parameters and the sizes of its states.
+A subclass says only the shapes of its parameters and the sizes of its states; what
+one layer in one direction computes is a backend (`lstm_scratch.backends`), chosen by
+`backend=` per forward call.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from . import backends
 from . import functional as F
 from .checks import check_bool, check_positive_int, check_probability
 from .init import check_scheme, init_recurrent_
@@ -33,9 +35,9 @@ States = tuple[Tensor, ...]
 class RecurrentStack(nn.Module):
     """Base class of `StackedLSTM` and `GRU`; not used directly.
 
-    Subclasses set `mode` (the name in error messages), `num_gates`, `forget_gate`
-    (index of the gate block that gets the forget bias, or None), and implement
-    `parameter_shapes`, `state_sizes` and `run_direction`.
+    Subclasses set `mode` (the name in error messages and the backend registry),
+    `num_gates`, `forget_gate` (index of the gate block that gets the forget bias, or
+    None), and implement `parameter_shapes` and `state_sizes`.
     """
 
     mode = "RNN"
@@ -54,6 +56,7 @@ class RecurrentStack(nn.Module):
         proj_size: int = 0,
         *,
         init: str = "orthogonal",
+        backend: str = "auto",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -77,6 +80,7 @@ class RecurrentStack(nn.Module):
             )
         self.proj_size = proj_size
         self.init = check_scheme(init)
+        self.backend = backends.check_backend(self.mode, backend)
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
@@ -102,17 +106,6 @@ class RecurrentStack(nn.Module):
 
     def state_sizes(self) -> tuple[int, ...]:
         """Feature size of each state tensor, e.g. (H_out, H) for the LSTM's (h, c)."""
-        raise NotImplementedError
-
-    def run_direction(
-        self,
-        x: Tensor,
-        state: States,
-        params: dict[str, Tensor],
-        lengths: Tensor | None,
-        reverse: bool,
-    ) -> tuple[Tensor, States]:
-        """One layer in one direction: x (T, B, I_layer) -> (T, B, H_out), final states."""
         raise NotImplementedError
 
     # --- parameters ----------------------------------------------------------------------
@@ -155,7 +148,8 @@ class RecurrentStack(nn.Module):
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False, "proj_size": 0, "init": "orthogonal"}
+                    "bidirectional": False, "proj_size": 0, "init": "orthogonal",
+                    "backend": "auto"}
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)!r}"
@@ -241,12 +235,14 @@ class RecurrentStack(nn.Module):
             # the user's h_0 is in the original batch order; the data are sorted
             states = tuple(s.index_select(1, sorted_indices) for s in states)
 
+        backend = backends.select(self, x)
         finals: list[States] = []
         for layer in range(self.num_layers):
             outputs = []
             for d, reverse in enumerate(self.directions):
                 k = layer * self.num_directions + d  # this layer-direction's row in h_0
-                out, final = self.run_direction(
+                out, final = backend.run(
+                    self,
                     x,
                     tuple(s[k] for s in states),
                     self.layer_parameters(layer, reverse),

@@ -1,0 +1,106 @@
+"""Backends: which implementation runs one layer in one direction of a recurrent stack.
+
+Every stacked recurrent module (`StackedLSTM`, `GRU`) takes `backend=`:
+
+    "autograd"  the step loop of `lstm_scratch.functional`; autograd records every op.
+                The slowest and the most readable: the reference for all the others.
+    "auto"      the first backend in AUTO_ORDER that is registered and supports the
+                case at hand (device, dtype, options); never fails if "autograd" does not.
+
+Other backends register themselves here (`register`), each with a function that says
+why it cannot run a given case (or None if it can). `explain_backend` tells a user what
+"auto" would pick and why the others were passed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+States = tuple[Tensor, ...]
+# run(module, x (T, B, I), state, params, lengths, reverse) -> (out (T, B, H_out), state)
+RunDirection = Callable[
+    [nn.Module, Tensor, States, dict[str, Tensor], "Tensor | None", bool], tuple[Tensor, States]
+]
+WhyNot = Callable[[nn.Module, Tensor], "str | None"]
+
+AUTO_ORDER = ("triton", "torch", "autograd")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    run: RunDirection
+    why_not: WhyNot  # a reason this backend cannot run (module, input), or None
+
+
+_REGISTRY: dict[str, dict[str, Backend]] = {}
+
+
+def _always(module: nn.Module, x: Tensor) -> str | None:
+    return None
+
+
+def register(mode: str, name: str, run: RunDirection, why_not: WhyNot = _always) -> None:
+    """Make `name` a backend for modules of `mode` ("LSTM", "GRU")."""
+    _REGISTRY.setdefault(mode, {})[name] = Backend(name, run, why_not)
+
+
+def available(mode: str) -> tuple[str, ...]:
+    return tuple(_REGISTRY.get(mode, {}))
+
+
+def check_backend(mode: str, name: object) -> str:
+    """Validate a `backend=` argument at construction time."""
+    names = ("auto", *available(mode))
+    if name not in names:
+        raise ValueError(f"backend must be one of {names} for {mode}, got {name!r}")
+    return name  # type: ignore[return-value]
+
+
+def _auto_candidates(module: nn.Module, x: Tensor) -> list[tuple[str, str | None]]:
+    """(name, reason it is passed over or None) for each backend in AUTO_ORDER."""
+    backends = _REGISTRY.get(module.mode, {})
+    out = []
+    for name in AUTO_ORDER:
+        if name not in backends:
+            out.append((name, "not installed"))
+        elif name == "triton" and not x.is_cuda:
+            out.append((name, "the input is not on a CUDA device"))
+        else:
+            out.append((name, backends[name].why_not(module, x)))
+    return out
+
+
+def select(module: nn.Module, x: Tensor) -> Backend:
+    """The backend that will run `module` on input x (T, B, I)."""
+    backends = _REGISTRY[module.mode]
+    if module.backend != "auto":
+        backend = backends[module.backend]
+        reason = backend.why_not(module, x)
+        if reason is not None:
+            raise ValueError(f"backend={module.backend!r} cannot run this {module.mode}: {reason}")
+        return backend
+    for name, reason in _auto_candidates(module, x):
+        if reason is None:
+            return backends[name]
+    raise RuntimeError(f"no backend can run this {module.mode}")  # "autograd" runs everything
+
+
+def explain_backend(module: nn.Module, x: Tensor) -> str:
+    """A few lines saying which backend runs `module` on x and why.
+
+    x is the input as the module sees it in forward (any layout; only its device and
+    dtype matter to the choice).
+    """
+    data = x.data if hasattr(x, "batch_sizes") else x
+    chosen = select(module, data).name
+    lines = [f"{module.mode} backend={module.backend!r} runs {chosen!r}"]
+    if module.backend == "auto":
+        for name, reason in _auto_candidates(module, data):
+            if name == chosen:
+                break
+            lines.append(f"  skipped {name!r}: {reason}")
+    return "\n".join(lines)
