@@ -7,6 +7,8 @@ equations of Greff et al. (2017) out one by one.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -362,3 +364,11 @@ def test_cell_bad_options():
         ls.LSTMCell(I, H, zoneout=1)
     with pytest.raises(ValueError, match="layer_norm"):
         ls.LSTMCell(I, H, layer_norm=True, variant="CIFG")
+
+
+def test_single_layer_warning_only_for_standard_dropout():
+    with pytest.warns(UserWarning, match="num_layers greater than 1"):
+        ls.LSTM(I, H, dropout=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # variational dropout acts inside the one layer
+        ls.LSTM(I, H, dropout=0.3, dropout_mode="variational")
