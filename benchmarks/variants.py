@@ -14,6 +14,7 @@ the mean-squared error on a held-out set after the last step (lower is better).
 
     PYTHONPATH=. python benchmarks/variants.py                 # the full run (~10 min)
     PYTHONPATH=. python benchmarks/variants.py --steps 20 --seeds 1 --out /tmp/x   # smoke
+    PYTHONPATH=. python benchmarks/variants.py --redraw benchmarks/results/variants-<date>.json
 
 Writes benchmarks/results/variants-<date>.{json,md,png}.
 """
@@ -150,10 +151,15 @@ def summarise(losses: list[float]) -> dict[str, float]:
     }
 
 
+SOLVED = ADDING_BASELINE_MSE / 10  # an adding run "solved" it below a tenth of the baseline
+
+
 def verdict(results: dict) -> list[str]:
     """Greff et al.'s four qualitative claims, each checked against these numbers.
 
-    "hurts" = the variant's median is over 1.25 x V's; "changes little" = within 25 %.
+    "hurts" = the variant's median is over 1.25 x V's; "does not hurt" = at most 1.25 x.
+    On the adding problem a run either finds the memory solution or stays near the
+    baseline, so the number of seeds that solved it is given too.
     """
     lines = []
     for task, per in results["tasks"].items():
@@ -165,11 +171,14 @@ def verdict(results: dict) -> list[str]:
         claims = [
             ("NFG hurts (forget gate matters)", ratio("NFG") > 1.25),
             ("NOAF hurts (output activation matters)", ratio("NOAF") > 1.25),
-            ("CIFG changes little", abs(ratio("CIFG") - 1) <= 0.25),
-            ("NP changes little", abs(ratio("NP") - 1) <= 0.25),
+            ("CIFG does not hurt", ratio("CIFG") <= 1.25),
+            ("NP does not hurt", ratio("NP") <= 1.25),
         ]
         ranks = sorted(per, key=lambda n: per[n]["summary"]["median"])
         lines.append(f"- **{task}**: best to worst by median: {', '.join(ranks)}.")
+        if task == "adding":
+            solved = [f"{n} {sum(x < SOLVED for x in per[n]['losses'])}" for n in per]
+            lines.append(f"  - seeds with MSE < {SOLVED:.4f} (solved): {', '.join(solved)}")
         for claim, held in claims:
             name = claim.split()[0]
             lines.append(
@@ -204,6 +213,13 @@ def write_outputs(results: dict, out: Path) -> Path:
         md.append(f"| {name} | " + " | ".join(cells) + " |")
     md += ["", "Greff et al.'s findings, checked here:", "", *verdict(results), ""]
     md.append(
+        "Caveat: a few seeds on a small budget. Where the spread across seeds (see the "
+        "min/max) is as wide as the gap between two variants, that gap is not evidence; "
+        "Greff et al. used far larger budgets, tuned each variant's hyper-parameters and "
+        "tested significance."
+    )
+    md.append("")
+    md.append(
         f"{results['device']}, torch {results['torch']}, {results['threads']} thread(s), "
         f"{results['seconds']:.0f} s in all."
     )
@@ -212,7 +228,10 @@ def write_outputs(results: dict, out: Path) -> Path:
     fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2))
     for ax, task in zip(np.atleast_1d(axes), tasks, strict=True):
         names = list(PAPER_VARIANTS)
-        ax.boxplot([results["tasks"][task][n]["losses"] for n in names], tick_labels=names)
+        losses = [results["tasks"][task][n]["losses"] for n in names]
+        ax.boxplot(losses, tick_labels=names)
+        for k, seeds in enumerate(losses, start=1):  # every seed as a dot
+            ax.plot([k] * len(seeds), seeds, "o", ms=4, alpha=0.6, c="tab:blue")
         ax.set_yscale("log")
         ax.set_title(f"{task}: final validation loss per variant")
         ax.set_xlabel("variant (Greff et al. 2017)")
@@ -236,7 +255,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--redraw", type=Path, help="rewrite the .md/.png of this results .json")
     args = parser.parse_args()
+    if args.redraw:
+        write_outputs(json.loads(args.redraw.read_text()), args.redraw.parent)
+        return
     torch.set_num_threads(args.threads)
     co2 = co2_windows(load_co2_monthly(args.co2))
     seeds = list(range(args.seeds))
