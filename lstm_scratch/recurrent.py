@@ -157,6 +157,10 @@ class RecurrentStack(nn.Module):
 
     # --- forward -----------------------------------------------------------------------
 
+    def between_layers(self, x: Tensor) -> Tensor:
+        """What one layer's output (T, B, D*H_out) goes through before the next layer."""
+        return F.dropout(x, self.dropout, self.training)
+
     def _check_input(self, data: Tensor, packed: bool) -> None:
         weight = self.weight_ih_l0
         if data.dtype != weight.dtype:
@@ -253,7 +257,7 @@ class RecurrentStack(nn.Module):
                 finals.append(final)
             x = torch.cat(outputs, dim=-1)  # (T, B, D*H_out)
             if layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, self.training)
+                x = self.between_layers(x)
         final_states = tuple(torch.stack(s) for s in zip(*finals))  # each (L*D, B, *)
 
         if packed:

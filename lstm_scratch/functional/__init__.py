@@ -15,6 +15,13 @@ from .lstm import (
     lstm_pointwise,
     lstm_step,
 )
+from .lstm_variants import (
+    dropout_mask,
+    variant_lstm_cell,
+    variant_lstm_layer,
+    variant_lstm_step,
+    zoneout,
+)
 from .recurrence import recurrence, reverse_padded
 
 __all__ = [
@@ -31,4 +38,9 @@ __all__ = [
     "lstm_step",
     "recurrence",
     "reverse_padded",
+    "dropout_mask",
+    "variant_lstm_cell",
+    "variant_lstm_layer",
+    "variant_lstm_step",
+    "zoneout",
 ]
