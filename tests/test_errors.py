@@ -63,7 +63,9 @@ def forward_cases():
     ]
 
 
-@pytest.mark.parametrize("name,args,exc,message", forward_cases(), ids=lambda c: str(c)[:20])
+@pytest.mark.parametrize(
+    "name,args,exc,message", forward_cases(), ids=[case[0] for case in forward_cases()]
+)
 def test_bad_forward_inputs_match_torch(name, args, exc, message):
     with pytest.raises(exc, match=message):
         ls.LSTM(3, 4)(*args)
