@@ -12,6 +12,7 @@ from . import functional, init
 from .backends import explain_backend
 from .lstm import LSTM, LSTMCell, StackedLSTM
 from .network import LSTMNetwork, create_lstm_model
+from .gru import GRU, GRUCell
 
 __version__ = "0.1.0"
 
@@ -24,4 +25,6 @@ __all__ = [
     "explain_backend",
     "functional",
     "init",
+    "GRU",
+    "GRUCell",
 ]
