@@ -44,7 +44,8 @@ def make_case(bias, batch_first, bidirectional, layers, form, with_hx, dtype, dr
     shape = (B, T, I) if batch_first else (T, B, I)
     inputs = [torch.randn(shape if form != "unbatched" else (T, I), dtype=dtype)]
     if with_hx:
-        inputs.append(torch.randn(layers * D, *(() if form == "unbatched" else (B,)), H, dtype=dtype))
+        batch = () if form == "unbatched" else (B,)
+        inputs.append(torch.randn(layers * D, *batch, H, dtype=dtype))
     lengths = torch.tensor([3, T, 1])  # unsorted, with a full-length and a length-1 sequence
 
     def call(module, x, *hx):
