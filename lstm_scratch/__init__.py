@@ -9,9 +9,16 @@ parameters under torch's names so state_dicts move both ways.
 """
 
 from . import functional, init
+from .attention import AttentionPooling, MultiheadAttention
 from .backends import explain_backend
+from .conv import CausalConv1d, MultiScaleConv
+from .gru import GRU, GRUCell
 from .lstm import LSTM, LSTMCell, StackedLSTM
+from .models import create_model, list_models
 from .network import LSTMNetwork, create_lstm_model
+from .positional import PositionalEncoding
+from .tcn import TCN, TemporalBlock
+from .transformer import TransformerEncoderLayer
 
 __version__ = "0.1.0"
 
@@ -24,4 +31,17 @@ __all__ = [
     "explain_backend",
     "functional",
     "init",
+    "GRU",
+    "GRUCell",
+    "AttentionPooling",
+    "MultiheadAttention",
+    "PositionalEncoding",
+    "CausalConv1d",
+    "MultiScaleConv",
+    "TCN",
+    "TemporalBlock",
+    "TransformerEncoderLayer",
+    "models",
+    "create_model",
+    "list_models",
 ]

@@ -82,8 +82,8 @@ def init_recurrent_(
 
     Names: weight_ih, weight_hh, weight_hr, bias_ih, bias_hh, gate_bias (layer-norm
     cells have one bias), ln_*_weight, ln_*_bias. `forget_gate` is the index of the
-    forget gate's block in the stacked gates (1 for the LSTM order i, f, g, o; None for no forget bias;
-    a variant's index is `variants.forget_gate`). Peephole weights weight_c*: zero.
+    forget gate's block in the stacked gates (1 for the LSTM order i, f, g, o; None for
+    no forget bias; a variant's index is `variants.forget_gate`). Peephole weights weight_c*: zero.
     """
     check_scheme(init)
     for name, p in params.items():

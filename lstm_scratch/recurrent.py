@@ -190,9 +190,8 @@ class RecurrentStack(nn.Module):
         if any(d != want for d in dims):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             got = ", ".join(f"{d}-D" for d in dims)
-            raise RuntimeError(
-                f"For {kind} input, {names} should also be {want}-D but got ({got}) tensors"
-            )
+            got = f"({got}) tensors" if len(dims) > 1 else f"{got} tensor"
+            raise RuntimeError(f"For {kind} input, {names} should also be {want}-D but got {got}")
         if not batched:
             hx = tuple(h.unsqueeze(1) for h in hx)
         for k, (h, size) in enumerate(zip(hx, self.state_sizes())):
