@@ -78,8 +78,8 @@ def init_recurrent_(
 ) -> None:
     """Initialise one layer-direction's parameters, given by their names without suffix.
 
-    Names: weight_ih, weight_hh, weight_hr, bias_ih, bias_hh, bias (layer-norm cells,
-    one bias), ln_*_weight, ln_*_bias. `forget_gate` is the index of the forget gate's
+    Names: weight_ih, weight_hh, weight_hr, bias_ih, bias_hh, gate_bias (layer-norm
+    cells have one bias), ln_*_weight, ln_*_bias. `forget_gate` is the index of the forget gate's
     block in the stacked gates (1 for the LSTM order i, f, g, o; None for no forget bias).
     """
     check_scheme(init)
@@ -97,12 +97,12 @@ def init_recurrent_(
                 orthogonal_(block)
         elif name == "weight_hr":
             orthogonal_(p)
-        elif name.startswith("bias"):
+        elif "bias" in name:
             p.zero_()
         else:
             raise KeyError(f"no initialiser for parameter {name!r}")
     if init == "orthogonal" and forget_gate is not None:
         # the first bias of the gates gets the 1; any second one stays 0
-        first_bias = params.get("bias_ih", params.get("bias"))
+        first_bias = params.get("bias_ih", params.get("gate_bias"))
         if first_bias is not None:
             _blocks(first_bias.unsqueeze(1), num_gates)[forget_gate].fill_(1.0)

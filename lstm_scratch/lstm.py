@@ -26,7 +26,7 @@ def lstm_parameter_shapes(
 
     Plain (as torch.nn.LSTM): weight_ih (4H, I), weight_hh (4H, P), bias_ih (4H),
     bias_hh (4H), weight_hr (P, H) where P = proj_size, or H without projection.
-    Layer-normalised: one bias (4H) and the gains/shifts of the three normalisations.
+    Layer-normalised: one gate_bias (4H) and the gains/shifts of the three normalisations.
     """
     H = hidden_size
     P = proj_size if proj_size > 0 else H
@@ -34,7 +34,7 @@ def lstm_parameter_shapes(
     if layer_norm:
         shapes.update(ln_ih_weight=(4 * H,), ln_hh_weight=(4 * H,), ln_cell_weight=(H,))
         if bias:
-            shapes.update(bias=(4 * H,), ln_cell_bias=(H,))
+            shapes.update(gate_bias=(4 * H,), ln_cell_bias=(H,))
     elif bias:
         shapes.update(bias_ih=(4 * H,), bias_hh=(4 * H,))
     if proj_size > 0:
@@ -70,7 +70,8 @@ class LSTMCell(nn.Module):
         self.init = check_scheme(init)
         shapes = lstm_parameter_shapes(input_size, hidden_size, 0, bias, layer_norm)
         for name, shape in shapes.items():
-            self.register_parameter(name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
+            param = nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
+            self.register_parameter(name, param)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
