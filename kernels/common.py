@@ -13,6 +13,7 @@ are at least 16 wide (masked loads zero the padding). The interpreter would acce
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +47,9 @@ def check_dtype(x: torch.Tensor) -> None:
         )
 
 
-def full_lengths(lengths: torch.Tensor | None, T: int, B: int, device: torch.device) -> torch.Tensor:
+def full_lengths(
+    lengths: torch.Tensor | None, T: int, B: int, device: torch.device
+) -> torch.Tensor:
     """Lengths as int32 on the kernel's device; every sequence has T steps if None."""
     if lengths is None:
         return torch.full((B,), T, dtype=torch.int32, device=device)
@@ -67,6 +70,20 @@ def matmul_precision(tf32: bool) -> Iterator[None]:
 def dot_precision(tf32: bool) -> str:
     """tl.dot's input_precision for fp32 operands: exact ("ieee") unless TF32 is asked for."""
     return "tf32" if tf32 else "ieee"
+
+
+def dot_dtype(dtype: torch.dtype) -> tl.dtype:
+    """The tl.dot operand dtype for weights of `dtype`: the weight dtype itself on a GPU.
+
+    Triton 3.9's interpreter multiplies bfloat16 dot operands as their raw bits (wrong
+    results), so under TRITON_INTERPRET=1 bf16 operands are upcast to fp32 instead; the
+    compiled GPU path keeps them bf16 (accumulating in fp32 either way).
+    """
+    if dtype == torch.bfloat16 and os.environ.get("TRITON_INTERPRET") == "1":
+        return tl.float32
+    return {torch.float32: tl.float32, torch.float16: tl.float16, torch.bfloat16: tl.bfloat16}[
+        dtype
+    ]
 
 
 @triton.jit

@@ -25,6 +25,7 @@ from torch import Tensor
 from .common import (
     block_size,
     check_dtype,
+    dot_dtype,
     dot_precision,
     full_lengths,
     gru_cell_backward,
@@ -52,6 +53,7 @@ def gru_persistent_forward_kernel(
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,
     PRECISION: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
 ):
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
     cols = tl.arange(0, BLOCK_H)
@@ -60,9 +62,9 @@ def gru_persistent_forward_kernel(
     s_off = rows64[:, None] * H + cols[None, :]
     g_off = rows64[:, None] * 3 * H + cols[None, :]
 
-    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, True)  # W_r^T
-    w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, True)
-    w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, True)
+    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, True).to(DOT_DTYPE)  # W_r^T
+    w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, True).to(DOT_DTYPE)
+    w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, True).to(DOT_DTYPE)
     b_r = tl.load(b_hh_ptr + cols, mask=cols < H, other=0.0).to(tl.float32)[None, :]
     b_z = tl.load(b_hh_ptr + H + cols, mask=cols < H, other=0.0).to(tl.float32)[None, :]
     b_n = tl.load(b_hh_ptr + 2 * H + cols, mask=cols < H, other=0.0).to(tl.float32)[None, :]
@@ -75,9 +77,8 @@ def gru_persistent_forward_kernel(
     hn_ptrs = hn_ptr + s_off
     out_ptrs = out_ptr + s_off
     h_ptrs = h_ptr + s_off
-    wty = w_hh_ptr.dtype.element_ty
     for t in range(T):
-        hb = h.to(wty)
+        hb = h.to(DOT_DTYPE)
         hr = tl.dot(hb, w_r, input_precision=PRECISION) + b_r
         hz = tl.dot(hb, w_z, input_precision=PRECISION) + b_z
         hn = tl.dot(hb, w_n, input_precision=PRECISION) + b_n
@@ -122,6 +123,7 @@ def gru_persistent_backward_kernel(
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,
     PRECISION: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
 ):
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
     cols = tl.arange(0, BLOCK_H)
@@ -130,9 +132,9 @@ def gru_persistent_backward_kernel(
     s_off = rows64[:, None] * H + cols[None, :]
     g_off = rows64[:, None] * 3 * H + cols[None, :]
 
-    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False)  # W_r, for d(hw_r) W_r
-    w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False)
-    w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False)
+    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False).to(DOT_DTYPE)  # W_r, for d(hw_r) W_r
+    w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False).to(DOT_DTYPE)
+    w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False).to(DOT_DTYPE)
     length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
     dh = tl.load(dhT_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
 
@@ -150,7 +152,6 @@ def gru_persistent_backward_kernel(
         dhw_ptrs += B * 3 * H
         hn_ptrs += B * H
         h_ptrs += B * H
-    wty = w_hh_ptr.dtype.element_ty
     gty = dxw_ptr.dtype.element_ty
     for s in range(T):
         t = last - s
@@ -174,9 +175,9 @@ def gru_persistent_backward_kernel(
         tl.store(dhw_ptrs + H, d_z.to(gty), mask=mask)
         tl.store(dhw_ptrs + 2 * H, d_hn.to(gty), mask=mask)
 
-        dh_prev = dh_direct + tl.dot(d_r.to(wty), w_r, input_precision=PRECISION)
-        dh_prev += tl.dot(d_z.to(wty), w_z, input_precision=PRECISION)
-        dh_prev += tl.dot(d_hn.to(wty), w_n, input_precision=PRECISION)
+        dh_prev = dh_direct + tl.dot(d_r.to(DOT_DTYPE), w_r, input_precision=PRECISION)
+        dh_prev += tl.dot(d_z.to(DOT_DTYPE), w_z, input_precision=PRECISION)
+        dh_prev += tl.dot(d_hn.to(DOT_DTYPE), w_n, input_precision=PRECISION)
         dh = tl.where(alive, dh_prev, dh)
 
         dout_ptrs -= B * H
@@ -202,7 +203,10 @@ class GRUv2Function(torch.autograd.Function):
         gates = xw.new_empty(T, B, 3 * H, dtype=torch.float32)
         hn = xw.new_empty(T, B, H, dtype=torch.float32)
         hs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
-        meta = dict(BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32))
+        meta = dict(
+            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32),
+            DOT_DTYPE=dot_dtype(w_hh.dtype),
+        )
         launch(
             gru_persistent_forward_kernel, (triton.cdiv(B, BLOCK_B),),
             xw, w_hh, bias, h0, lens, out, gates, hn, hs, T, B, H, **meta,

@@ -45,6 +45,7 @@ from .common import (
     MIN_BLOCK,
     block_size,
     check_dtype,
+    dot_dtype,
     dot_precision,
     full_lengths,
     launch,
@@ -96,6 +97,7 @@ def lstm_persistent_forward_kernel(
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,  # power of two >= H and >= 16
     PRECISION: tl.constexpr,  # tl.dot input_precision for fp32: "ieee" or "tf32"
+    DOT_DTYPE: tl.constexpr,  # tl.dot operand dtype (the weight dtype; see dot_dtype)
 ):
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch rows
     cols = tl.arange(0, BLOCK_H)  # hidden features
@@ -104,10 +106,11 @@ def lstm_persistent_forward_kernel(
     s_off = rows64[:, None] * H + cols[None, :]  # offsets in one step of a (., B, H) buffer
     g_off = rows64[:, None] * 4 * H + cols[None, :]  # ... of a (., B, 4H) buffer, gate block 0
 
-    w_i = _load_gate_block(w_hh_ptr, 0, H, cols, cols, True)  # (BLOCK_H, BLOCK_H) W_i^T
-    w_f = _load_gate_block(w_hh_ptr, 1, H, cols, cols, True)
-    w_g = _load_gate_block(w_hh_ptr, 2, H, cols, cols, True)
-    w_o = _load_gate_block(w_hh_ptr, 3, H, cols, cols, True)
+    # (BLOCK_H, BLOCK_H) tiles W_k^T, zero-padded
+    w_i = _load_gate_block(w_hh_ptr, 0, H, cols, cols, True).to(DOT_DTYPE)
+    w_f = _load_gate_block(w_hh_ptr, 1, H, cols, cols, True).to(DOT_DTYPE)
+    w_g = _load_gate_block(w_hh_ptr, 2, H, cols, cols, True).to(DOT_DTYPE)
+    w_o = _load_gate_block(w_hh_ptr, 3, H, cols, cols, True).to(DOT_DTYPE)
     length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]  # (BLOCK_B, 1)
     h = tl.load(h0_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
     c = tl.load(c0_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
@@ -118,7 +121,7 @@ def lstm_persistent_forward_kernel(
     out_ptrs = out_ptr + s_off
     c_ptrs = c_ptr + s_off
     for t in range(T):
-        hb = h.to(w_hh_ptr.dtype.element_ty)  # dot operand; h itself stays fp32
+        hb = h.to(DOT_DTYPE)  # dot operand; h itself stays fp32
         pre_i = tl.load(xw_ptrs, mask=mask, other=0.0).to(tl.float32)
         pre_f = tl.load(xw_ptrs + H, mask=mask, other=0.0).to(tl.float32)
         pre_g = tl.load(xw_ptrs + 2 * H, mask=mask, other=0.0).to(tl.float32)
@@ -166,6 +169,7 @@ def lstm_persistent_backward_kernel(
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,
     PRECISION: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
 ):
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
     cols = tl.arange(0, BLOCK_H)
@@ -174,10 +178,10 @@ def lstm_persistent_backward_kernel(
     s_off = rows64[:, None] * H + cols[None, :]
     g_off = rows64[:, None] * 4 * H + cols[None, :]
 
-    w_i = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False)  # W_i, for dG_i W_i
-    w_f = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False)
-    w_g = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False)
-    w_o = _load_gate_block(w_hh_ptr, 3, H, cols, cols, False)
+    w_i = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False).to(DOT_DTYPE)  # W_i, for dG_i W_i
+    w_f = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False).to(DOT_DTYPE)
+    w_g = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False).to(DOT_DTYPE)
+    w_o = _load_gate_block(w_hh_ptr, 3, H, cols, cols, False).to(DOT_DTYPE)
     length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
     dh = tl.load(dhT_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
     dc = tl.load(dcT_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
@@ -194,7 +198,6 @@ def lstm_persistent_backward_kernel(
         dgates_ptrs += B * 4 * H
         c_ptrs += B * H
     c_ptrs += B * H  # c_T; c_{t-1} is one step back
-    wty = w_hh_ptr.dtype.element_ty
     for s in range(T):
         t = last - s
         alive = t < length
@@ -217,10 +220,10 @@ def lstm_persistent_backward_kernel(
         tl.store(dgates_ptrs + 2 * H, d_g.to(gty), mask=mask)
         tl.store(dgates_ptrs + 3 * H, d_o.to(gty), mask=mask)
 
-        dh_prev = tl.dot(d_i.to(wty), w_i, input_precision=PRECISION)
-        dh_prev += tl.dot(d_f.to(wty), w_f, input_precision=PRECISION)
-        dh_prev += tl.dot(d_g.to(wty), w_g, input_precision=PRECISION)
-        dh_prev += tl.dot(d_o.to(wty), w_o, input_precision=PRECISION)
+        dh_prev = tl.dot(d_i.to(DOT_DTYPE), w_i, input_precision=PRECISION)
+        dh_prev += tl.dot(d_f.to(DOT_DTYPE), w_f, input_precision=PRECISION)
+        dh_prev += tl.dot(d_g.to(DOT_DTYPE), w_g, input_precision=PRECISION)
+        dh_prev += tl.dot(d_o.to(DOT_DTYPE), w_o, input_precision=PRECISION)
         dh = tl.where(alive, dh_prev, dh)  # past the end h was copied: dh passes through
         dc = tl.where(alive, dc_prev, dc)
 
@@ -246,7 +249,10 @@ class LSTMv2Function(torch.autograd.Function):
         gates = xw.new_empty(T, B, 4 * H, dtype=torch.float32)
         cs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         h_T = xw.new_empty(B, H, dtype=torch.float32)
-        meta = dict(BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32))
+        meta = dict(
+            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32),
+            DOT_DTYPE=dot_dtype(w_hh.dtype),
+        )
         grid = (triton.cdiv(B, BLOCK_B),)
         launch(
             lstm_persistent_forward_kernel, grid,

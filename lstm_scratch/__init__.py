@@ -25,3 +25,5 @@ __all__ = [
     "functional",
     "init",
 ]
+
+from . import triton_backend  # noqa: E402, F401  (registers backend="triton")
