@@ -45,3 +45,5 @@ __all__ = [
     "create_model",
     "list_models",
 ]
+
+from . import triton_backend  # noqa: E402, F401  (registers backend="triton")
