@@ -373,7 +373,8 @@ for ax, (name, values) in zip(axes[1:], trace.items()):
         extent=(weeks[0], weeks[-1], 7.5, -0.5),
     )
     ax.set(title=f"{name} (8 units, one row each)", ylabel="unit")
-    fig.colorbar(image, ax=ax, pad=0.01, label="activation (unitless)" if bounded else "value")
+    label = "activation (unitless)" if bounded else "value (unitless)"
+    fig.colorbar(image, ax=ax, pad=0.01, label=label)
 axes[-1].set_xlabel("year")
 fig.tight_layout()
 plt.show()
