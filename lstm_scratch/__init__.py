@@ -8,8 +8,9 @@ The math lives in `ls.functional`, one equation per function; the modules here h
 parameters under torch's names so state_dicts move both ways.
 """
 
-from . import functional, init
+from . import datasets, forecasting, functional, init
 from .backends import explain_backend
+from .forecasting import DataNormalizer, Forecaster, LSTMModel
 from .lstm import LSTM, LSTMCell, StackedLSTM
 from .network import LSTMNetwork, create_lstm_model
 
@@ -24,4 +25,9 @@ __all__ = [
     "explain_backend",
     "functional",
     "init",
+    "DataNormalizer",
+    "Forecaster",
+    "LSTMModel",
+    "datasets",
+    "forecasting",
 ]
