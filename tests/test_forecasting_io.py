@@ -17,8 +17,15 @@ torch.set_num_threads(1)
 def forecaster():
     t = np.arange(120)
     y = 5 + np.sin(2 * np.pi * t / 12) + 0.01 * t
-    f = ls.Forecaster(horizon=3, season_length=12, transform="log_ratio", epochs=2, hidden_size=8,
-                      device="cpu", verbose=False)  # fmt: skip
+    f = ls.Forecaster(
+        horizon=3,
+        season_length=12,
+        transform="log_ratio",
+        epochs=2,
+        hidden_size=8,
+        device="cpu",
+        verbose=False,
+    )
     f.metadata = {"column": "y"}
     return f.fit(y)
 
@@ -86,7 +93,7 @@ def test_malicious_pickle_is_refused_without_running(tmp_path, container):
     if container == "torch_zip":
         torch.save(payload, path)
     else:
-        path.write_bytes(pickle.dumps(payload))
+        path.write_bytes(pickle.dumps(payload, protocol=2))
     with pytest.raises(ValueError, match="refusing to load"):
         ls.Forecaster.load(path)
     assert not os.path.exists(marker)

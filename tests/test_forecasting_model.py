@@ -22,9 +22,18 @@ def synthetic(n, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     y = synthetic(340)
-    f = ls.Forecaster(horizon=10, sequence_length=PERIOD, season_length=PERIOD, epochs=40,
-                      hidden_size=24, dropout=0.1, learning_rate=5e-3, batch_size=32,
-                      device="cpu", verbose=False)  # fmt: skip
+    f = ls.Forecaster(
+        horizon=10,
+        sequence_length=PERIOD,
+        season_length=PERIOD,
+        epochs=40,
+        hidden_size=24,
+        dropout=0.1,
+        learning_rate=5e-3,
+        batch_size=32,
+        device="cpu",
+        verbose=False,
+    )
     return f.fit(y[:300]), y[:300], y[300:]
 
 
@@ -164,8 +173,16 @@ def test_lstm_model_fit_predict_evaluate():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))
     y = X[:, 0] * 2 + np.concatenate([[0], X[:-1, 1]])  # depends on this row and the previous
-    model = ls.LSTMModel({"sequence_length": 4, "hidden_size": 16, "epochs": 25,
-                          "learning_rate": 1e-2, "device": "cpu", "dropout": 0.0})  # fmt: skip
+    model = ls.LSTMModel(
+        {
+            "sequence_length": 4,
+            "hidden_size": 16,
+            "epochs": 25,
+            "learning_rate": 1e-2,
+            "device": "cpu",
+            "dropout": 0.0,
+        }
+    )
     model.fit(X[:250], y[:250], validation_split=0.1, verbose=False)
     pred = model.predict(X[250:])
     assert pred.shape == (47,)
