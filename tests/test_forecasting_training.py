@@ -71,7 +71,13 @@ def test_cosine_and_warmup_schedules():
 def test_plateau_halves_the_rate_when_validation_stalls():
     X, Y = data(32)
     Xv, Yv = data(8, seed=1)
-    cfg = {"epochs": 40, "batch_size": 8, "scheduler": "plateau", "patience": 9, "learning_rate": 0.05}
+    cfg = {
+        "epochs": 40,
+        "batch_size": 8,
+        "scheduler": "plateau",
+        "patience": 9,
+        "learning_rate": 0.05,
+    }
     # validation targets of the opposite sign: validation worsens as training fits
     history = fit_network(network().float(), X, Y, Xv, -3 * Yv, config=cfg, verbose=False)
     rates = [h["lr"] for h in history]
