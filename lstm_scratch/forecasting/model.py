@@ -130,8 +130,15 @@ class Forecaster:
         self.metadata: dict[str, Any] = {}  # free-form JSON-able notes saved with the model
 
     # --- fitting ------------------------------------------------------------------
-    def fit(self, y: np.ndarray, X: np.ndarray | None = None) -> Forecaster:
-        """Train on the series y (T,) and optional covariates X (T, K), in time order."""
+    def fit(
+        self, y: np.ndarray, X: np.ndarray | None = None, seed: int | None = None
+    ) -> Forecaster:
+        """Train on the series y (T,) and optional covariates X (T, K), in time order.
+
+        seed (default: the constructor's) fixes initialisation, shuffling and dropout:
+        the same seed on a CPU gives bit-for-bit the same model."""
+        if seed is not None:
+            self.seed = seed
         series = _as_2d(y, "y")
         if series.shape[1] != 1:
             raise DataError(f"y should be one series (T,), got shape {np.shape(y)}")
@@ -426,8 +433,16 @@ class LSTMModel:
         return np.stack([X[i : i + L] for i in range(len(X) - L + 1)])  # (N, L, F)
 
     def fit(
-        self, X: np.ndarray, y: np.ndarray, validation_split: float = 0.1, verbose: bool = True
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        validation_split: float = 0.1,
+        verbose: bool = True,
+        seed: int | None = None,
     ) -> LSTMModel:
+        """Train on windows of X (samples, features) -> y; seed overrides config['seed']."""
+        if seed is not None:
+            self.config["seed"] = seed
         X, Y = _as_2d(X, "X"), _as_2d(y, "y")
         if len(X) != len(Y):
             raise DataError(f"X has {len(X)} rows but y has {len(Y)}")
