@@ -42,7 +42,6 @@
 
 # %%
 import inspect
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -217,23 +216,10 @@ for i_size, h_size in sizes:
 # $$ r_t = \frac{1}{s}\Big(\text{CO}_2(t) - \frac{1}{52}\sum_{k=0}^{51} \text{CO}_2(t-k)\Big). $$
 
 # %%
-# TODO(lead): switch to ls.datasets.load_co2() at merge
-NOTEBOOK_DIR = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-REPO_ROOT = NOTEBOOK_DIR.parent
-CO2_CSV = next(
-    path
-    for path in (p / "shared" / "data" / "co2.csv" for p in REPO_ROOT.parents)
-    if path.exists()
-)
-raw = np.genfromtxt(CO2_CSV, delimiter=",", names=True, dtype=None, encoding="utf-8")
-dates = np.array(
-    [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in raw["date"].astype(str)], dtype="datetime64[D]"
-)
-years = 1970 + dates.astype(float) / 365.2425  # decimal years
-ppm = raw["co2"].astype(float)  # NaN where missing
-measured = ~np.isnan(ppm)
-ppm = np.interp(years, years[measured], ppm[measured])
-print(f"{len(ppm)} weeks, {np.sum(~measured)} filled by interpolation")
+co2 = ls.datasets.load_co2()  # the copy shipped in the package; gaps filled linearly
+ppm = co2.values[:, 0]  # (T,) ppm
+years = 1970 + co2.dates.astype("datetime64[D]").astype(float) / 365.2425  # decimal years
+print(f"{len(ppm)} weeks, {co2.n_filled} filled by interpolation")
 
 trend = np.convolve(ppm, np.ones(52) / 52, mode="valid")  # trailing mean, from week 52 on
 years, ppm, detrended = years[51:], ppm[51:], ppm[51:] - trend  # (N,)

@@ -163,14 +163,14 @@ def test_log_ratio_forecaster_and_covariates():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="horizon must be a positive int"):
         ls.Forecaster(horizon=0)
-    with pytest.raises(ValueError, match="unknown model 'transformer'"):
-        ls.Forecaster(model="transformer")
+    with pytest.raises(ValueError, match="unknown model 'wavenet'; available models: "):
+        ls.Forecaster(model="wavenet")
     with pytest.raises(ValueError, match=r"unknown config keys \['hidden'\]"):
         ls.Forecaster(hidden=3)
     with pytest.raises(RuntimeError, match="not fitted"):
         ls.Forecaster().predict(3)
-    with pytest.raises(ValueError, match="unknown model 'gru'; available models: lstm"):
-        ls.forecasting.build_network("gru", 1, 1, {})
+    with pytest.raises(ValueError, match="unknown model 'wavenet'; known models"):
+        ls.forecasting.build_network("wavenet", 1, 1, {})
 
 
 def test_lstm_model_fit_predict_evaluate():
@@ -205,3 +205,22 @@ def test_lstm_model_autoregressive_steps():
     assert model.predict(y, steps=5).shape == (5,)
     first = model.predict(y)[-1]  # the last window's one-step prediction
     assert model.predict(y, steps=3)[0] == pytest.approx(first, rel=1e-6)
+
+
+SMALL = {  # keeps the bigger zoo models quick; every other key is the zoo's default
+    "multiscale_hybrid": {"d_model": 16, "num_blocks": 2, "num_heads": 2, "head_hidden": 8},
+    "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 16},
+}
+
+
+@pytest.mark.parametrize("name", ls.list_models())
+def test_every_zoo_model_forecasts(name):
+    t = np.arange(120, dtype=np.float64)
+    y = 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t
+    f = ls.Forecaster(model=name, horizon=3, season_length=12, epochs=2, verbose=False,
+                      **SMALL.get(name, {}))
+    forecast = f.fit(y).predict(7)
+    assert forecast.shape == (7,) and np.isfinite(forecast).all()
+    interval = f.predict_interval(3, samples=8)  # MC dropout: every zoo model has live dropout
+    assert interval["samples"].std(axis=0).min() > 0
+    assert (interval["lower"] <= interval["upper"]).all()

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..models import create_model, list_models, model_config
 from .baselines import all_baselines
 from .data import DataError, make_windows
 from .explain import integrated_gradients
@@ -28,42 +29,38 @@ from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
 from .transforms import DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
 
-NETWORK_DEFAULTS: dict[str, Any] = {
-    "hidden_size": 32,
-    "num_layers": 1,
-    "dropout": 0.1,  # between layers and before the head; also what MC dropout samples
-    "bidirectional": False,
-    "layer_norm": False,
-    "init": "orthogonal",
-}
-MODELS = ("lstm",)
+# The zoo's defaults suit large data sets; a forecaster fitted on a few hundred points
+# does better small, so these replace them (config can still set any of the model's keys).
+FORECAST_DEFAULTS: dict[str, dict[str, Any]] = {"lstm": {"hidden_size": 32, "num_layers": 1}}
+MODELS = tuple(list_models())
+
+
+def network_defaults(name: str) -> dict[str, Any]:
+    """The config keys of zoo model `name` with the defaults a forecaster uses."""
+    return {**model_config(name), **FORECAST_DEFAULTS.get(name, {})}
 
 
 def build_network(
     name: str, input_size: int, output_size: int, config: Mapping[str, Any]
 ) -> nn.Module:
-    """The one place networks are made: (B, T, input_size) -> (B, output_size).
+    """The one place networks are made: a zoo model, (B, T, input_size) -> (B, output_size).
 
-    config holds the network keys of NETWORK_DEFAULTS (hidden_size, num_layers, ...).
+    config may hold more than the model's keys (training settings too); only the keys of
+    `network_defaults(name)` are passed on.
     """
-    if name == "lstm":
-        from ..network import create_lstm_model
-
-        return create_lstm_model({"input_size": input_size, "output_size": output_size, **config})
-    raise ValueError(f"unknown model {name!r}; available models: {', '.join(MODELS)}")
+    model_keys = {k: config[k] for k in network_defaults(name)}
+    return create_model(name, input_size, output_size, **model_keys)
 
 
-def _split_config(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """NETWORK_DEFAULTS + TRAIN_DEFAULTS + extra, overridden by config; unknown keys refused."""
-    defaults = {**NETWORK_DEFAULTS, **TRAIN_DEFAULTS, **extra}
+def _split_config(
+    model: str, config: Mapping[str, Any], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Model keys + TRAIN_DEFAULTS + extra, overridden by config; unknown keys refused."""
+    defaults = {**network_defaults(model), **TRAIN_DEFAULTS, **extra}
     unknown = sorted(set(config) - set(defaults))
     if unknown:
         raise ValueError(f"unknown config keys {unknown}; known keys: {sorted(defaults)}")
     return {**defaults, **config}
-
-
-def _network_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: config[k] for k in NETWORK_DEFAULTS}
 
 
 def _as_2d(values: np.ndarray | None, name: str) -> np.ndarray | None:
@@ -123,7 +120,7 @@ class Forecaster:
         self.sequence_length = sequence_length
         self.seed = seed
         self.verbose = verbose
-        self.config = _split_config(config, self.EXTRA_DEFAULTS)
+        self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
         DataNormalizer({"strategy": self.config["transform"]})  # checks the name early
         self.network: nn.Module | None = None
         self.train_history: list[dict[str, Any]] = []
@@ -177,7 +174,7 @@ class Forecaster:
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
         with seeded(self.seed):
             self.network = build_network(
-                self.model_name, features.shape[1], H, _network_config(self.config)
+                self.model_name, features.shape[1], H, self.config
             ).to(device)
             self.train_history = fit_network(
                 self.network,
@@ -379,7 +376,7 @@ class Forecaster:
             else _loadable_device(self.config["device"])
         )
         self.network = build_network(
-            self.model_name, state["n_features"], self.horizon, _network_config(self.config)
+            self.model_name, state["n_features"], self.horizon, self.config
         )
         weights = {
             k.removeprefix("weights."): v for k, v in tensors.items() if k.startswith("weights.")
@@ -420,7 +417,11 @@ class LSTMModel:
     }
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        self.config = _split_config(dict(config or {}), self.EXTRA_DEFAULTS)
+        config = dict(config or {})
+        model = config.get("model", self.EXTRA_DEFAULTS["model"])
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
+        self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
         self.network: nn.Module | None = None
         self.train_history: list[dict[str, Any]] = []
 
@@ -462,7 +463,7 @@ class LSTMModel:
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
         with seeded(self.config["seed"]):
             self.network = build_network(
-                self.config["model"], X.shape[1], Y.shape[1], _network_config(self.config)
+                self.config["model"], X.shape[1], Y.shape[1], self.config
             )
             self.network.to(device)
             self.train_history = fit_network(
@@ -550,7 +551,7 @@ class LSTMModel:
         self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
         self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
         n_in, n_out = state["sizes"]
-        self.network = build_network(config["model"], n_in, n_out, _network_config(config))
+        self.network = build_network(config["model"], n_in, n_out, config)
         self.network.load_state_dict(tensors)
         device = (
             torch.device(map_location)
