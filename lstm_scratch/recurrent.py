@@ -43,6 +43,7 @@ class RecurrentStack(nn.Module):
     mode = "RNN"
     num_gates = 1
     forget_gate: int | None = None
+    uses_variant = False  # True when the cell is not the plain one (StackedLSTM's variants)
 
     def __init__(
         self,

@@ -43,11 +43,13 @@ def _why_not(module: nn.Module, x: Tensor) -> str | None:
             "the input is on the CPU; Triton kernels need a CUDA device (or Triton's "
             "interpreter: TRITON_INTERPRET=1 set before triton is imported)"
         )
-    if getattr(module, "proj_size", 0) > 0:
+    if module.proj_size > 0:
         return "proj_size > 0 (projected LSTM) is not supported by the Triton kernels"
     if x.dtype not in DTYPES:
         return f"dtype {x.dtype} is not supported; the kernels take float32, float16, bfloat16"
-    if getattr(module, "layer_norm", False):
+    if module.mode == "GRU" and module.layer_norm:
+        return "the layer-norm GRU has no Triton kernel"
+    if module.layer_norm:
         from kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
 
         if module.hidden_size > MAX_HIDDEN:

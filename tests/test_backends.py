@@ -45,3 +45,13 @@ def test_backend_that_cannot_run_a_case_raises_with_its_reason():
         assert calls == [False, True]  # one call per direction
     finally:
         del backends._REGISTRY["LSTM"]["test-only"]
+
+
+def test_variants_run_on_autograd_only():
+    lstm = ls.LSTM(3, 4, peephole=True)
+    x = torch.randn(5, 2, 3)
+    assert backends.select(lstm, x).name == "autograd"
+    for name in backends.available("LSTM"):
+        if name != "autograd":
+            with pytest.raises(ValueError, match="autograd backend only"):
+                backends.select(ls.LSTM(3, 4, zoneout=0.1, backend=name), x)
