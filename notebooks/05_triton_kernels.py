@@ -182,7 +182,8 @@ plt.show()
 # %% [markdown]
 # The curves cross only at tiny $T$ with a large batch: v2 reads $W_{hh}$ once *per
 # program* ($\lceil 256/16 \rceil = 16$ times at $B = 256$), v1 once per step, so for
-# $T < 16$ steps v1 reads the weights less often. From a few steps on, v2 wins, and by
+# $T < 16$ steps v1 reads the weights less often (the totals cross sooner, near $T = 2$,
+# because v1 also moves $hW$, $h$ and $c$ every step). From there on v2 wins, and by
 # the most where it matters most: small batches and long sequences.
 #
 # ## 5. Checked against a float64 reference
