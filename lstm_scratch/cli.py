@@ -185,6 +185,7 @@ def train_and_report(
         os.path.join(out, "forecast.png"), history, actual, interval["forecast"],
         interval["lower"], interval["upper"], dates,
         title=f"{metadata.get('column', 'series')}: forecast of the last {n_test} values",
+        ylabel=metadata.get("column", "value"),
     )  # fmt: skip
     plot_history(os.path.join(out, "history.png"), forecaster.train_history)
     return summary

@@ -27,8 +27,12 @@ def plot_forecast(
     dates: np.ndarray | None = None,
     title: str = "forecast",
     show_history: int = 260,
+    ylabel: str = "value",
 ) -> None:
-    """The tail of the history, the test actuals, the forecast and its interval."""
+    """The tail of the history, the test actuals, the forecast and its interval.
+
+    ylabel names the series and its unit, e.g. "co2 (ppm)"; the CLI passes the column name.
+    """
     n_hist = min(show_history, len(history))
     t = np.arange(len(history) + len(actual)) if dates is None else dates
     t_hist, t_test = t[len(history) - n_hist : len(history)], t[len(history) :]
@@ -40,6 +44,8 @@ def plot_forecast(
     if lower is not None and upper is not None:
         ax.fill_between(t_test, lower, upper, color="tab:red", alpha=0.2, label="interval")
     ax.set_title(title)
+    ax.set_xlabel("time step" if dates is None else "date")
+    ax.set_ylabel(ylabel)
     ax.legend(loc="upper left")
     _save(fig, path)
 
