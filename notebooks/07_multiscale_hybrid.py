@@ -180,15 +180,17 @@ def first_tensor(value) -> torch.Tensor:
 torch.manual_seed(0)
 model = ls.create_model("multiscale_hybrid", 1, HORIZON, **SMALL)
 modules = dict(model.named_modules())
-recorded = {}
-handles = [
-    modules[name].register_forward_hook(
-        lambda module, inputs, output, name=name: recorded.__setitem__(
-            name, (tuple(first_tensor(inputs).shape), tuple(first_tensor(output).shape))
-        )
-    )
-    for name in STAGES
-]
+recorded = {}  # stage -> (input shape, output shape)
+
+
+def recorder(name: str):
+    """A forward hook that records the shapes going into and out of stage `name`."""
+    def hook(module: nn.Module, inputs: tuple, output) -> None:
+        recorded[name] = (tuple(first_tensor(inputs).shape), tuple(first_tensor(output).shape))
+    return hook
+
+
+handles = [modules[name].register_forward_hook(recorder(name)) for name in STAGES]
 with torch.no_grad():
     model(torch.randn(B_SHOW, T_WINDOW, 1))
 for handle in handles:
