@@ -72,15 +72,16 @@ def test_parameter_counts_match_the_closed_forms():
     assert n_params(bigru) == gru_count(F_IN, 8, 3, 2) + head(16)
 
 
-def hybrid_count(F, O, d, H, blocks, hh):
+def hybrid_count(F, O, d, H, blocks, hh, conv=True, attention=True, heads=3):
     """The parameters of multiscale_hybrid, layer by layer (see models/hybrid.py)."""
     linear = lambda i, o: i * o + o  # noqa: E731
     multiscale = lambda ks: sum(d * d * k + d for k in ks) + linear(len(ks) * d, d)  # noqa: E731
+    conv_stage = multiscale((3, 5, 7)) + multiscale((3, 5, 9)) + linear(2 * d, d) + 2 * d
     bilstm_block = lstm_count(d, H, 1, 2) + linear(2 * H, d) + 2 * d
-    attention = linear(d, 3 * d) + linear(d, d) + 2 * d  # in_proj, out_proj, its LayerNorm
-    return (linear(F, d) + 2 * d + multiscale((3, 5, 7)) + multiscale((3, 5, 9))
-            + linear(2 * d, d) + 2 * d + blocks * bilstm_block + blocks // 2 * attention
-            + 3 * (linear(3 * d, hh) + linear(hh, O)) + linear(3 * O, O) + O)
+    attention_layer = linear(d, 3 * d) + linear(d, d) + 2 * d  # in_proj, out_proj, LayerNorm
+    return (linear(F, d) + 2 * d + conv * conv_stage + blocks * bilstm_block
+            + attention * (blocks // 2) * attention_layer
+            + heads * (linear(3 * d, hh) + linear(hh, O)) + linear(heads * O, O) + O)
 
 
 def test_multiscale_hybrid_at_default_size():
@@ -91,6 +92,42 @@ def test_multiscale_hybrid_at_default_size():
     with torch.no_grad():
         y = model(torch.randn(8, 50, 9))
     assert y.shape == (8, 3) and torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize(
+    "switches, removed",
+    [
+        (dict(use_conv=False), ("conv_a.", "conv_b.", "fusion_gate.", "conv_norm.")),
+        (dict(use_attention=False), ("attentions.", "attention_norms.")),
+        (dict(num_output_heads=1), ("heads.1.", "heads.2.")),
+    ],
+)
+def test_multiscale_hybrid_ablation_switches_remove_their_parameters(switches, removed):
+    """Each switch removes exactly its component's parameters and the model still trains."""
+    small = dict(d_model=16, num_blocks=2, num_heads=2, head_hidden=16)
+    torch.manual_seed(4)
+    full = create_model("multiscale_hybrid", F_IN, OUT, **small)
+    ablated = create_model("multiscale_hybrid", F_IN, OUT, **small, **switches)
+    counts = dict(conv=switches.get("use_conv", True),
+                  attention=switches.get("use_attention", True),
+                  heads=switches.get("num_output_heads", 3))
+    assert n_params(full) == hybrid_count(F_IN, OUT, 16, 16, 2, 16)
+    assert n_params(ablated) == hybrid_count(F_IN, OUT, 16, 16, 2, 16, **counts) < n_params(full)
+    names = {name for name, _ in ablated.named_parameters()}
+    full_names = {name for name, _ in full.named_parameters()}
+    gone = {name for name in full_names if name.startswith(removed)}
+    assert gone and not gone & names and names <= full_names  # only those are gone
+    y = ablated(torch.randn(B, T, F_IN))
+    assert y.shape == (B, OUT)
+    (y ** 2).sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in ablated.parameters())
+
+
+def test_multiscale_hybrid_switch_errors():
+    with pytest.raises(TypeError, match="use_conv"):
+        create_model("multiscale_hybrid", F_IN, OUT, use_conv="no")
+    with pytest.raises(ValueError, match="num_output_heads"):
+        create_model("multiscale_hybrid", F_IN, OUT, d_model=8, num_heads=2, num_output_heads=0)
 
 
 def overfit(name, steps=300, lr=1e-2):
