@@ -93,24 +93,29 @@ class LSTMFunction(torch.autograd.Function):
         hs[0] = h0
         cs[0] = c0
         w_hh_t = weight_hh.T  # (P, 4H)
+        # Per-step views made once (one call each instead of T indexing calls in the loop).
+        a_ = gates.unbind(0)  # a_t (B, 4H)
+        if_ = gates[..., : 2 * H].unbind(0)  # [i_t f_t] (B, 2H)
+        g_ = gates[..., 2 * H : 3 * H].unbind(0)  # g_t (B, H)
+        o_ = gates[..., 3 * H :].unbind(0)  # o_t (B, H)
+        h_, c_, tanh_c_ = hs.unbind(0), cs.unbind(0), tanh_cs.unbind(0)
+        m_ = h_[1:] if ms is None else ms.unbind(0)  # where o_t * tanh(c_t) goes
         for t in range(T):
-            a = gates[t]  # (B, 4H)
-            a.addmm_(hs[t], w_hh_t)  # a_t = (W_ih x_t + b) + W_hh h_{t-1}
-            a[:, : 2 * H].sigmoid_()  # i_t, f_t
-            a[:, 2 * H : 3 * H].tanh_()  # g_t
-            a[:, 3 * H :].sigmoid_()  # o_t
-            i, f, g, o = a.chunk(4, dim=1)
-            torch.mul(f, cs[t], out=cs[t + 1])  # c_t = f_t * c_{t-1}
-            cs[t + 1].addcmul_(i, g)  #              + i_t * g_t
-            torch.tanh(cs[t + 1], out=tanh_cs[t])
-            if ms is None:
-                torch.mul(o, tanh_cs[t], out=hs[t + 1])  # h_t = o_t * tanh(c_t)
-            else:
-                torch.mul(o, tanh_cs[t], out=ms[t])  # m_t = o_t * tanh(c_t)
-                torch.mm(ms[t], weight_hr.T, out=hs[t + 1])  # h_t = W_hr m_t
+            a_[t].addmm_(h_[t], w_hh_t)  # a_t = (W_ih x_t + b) + W_hh h_{t-1}
+            if_[t].sigmoid_()  # i_t, f_t
+            g_[t].tanh_()  # g_t
+            o_[t].sigmoid_()  # o_t
+            i, f = if_[t].chunk(2, dim=1)
+            torch.mul(f, c_[t], out=c_[t + 1])  # c_t = f_t * c_{t-1}
+            c_[t + 1].addcmul_(i, g_[t])  #          + i_t * g_t
+            torch.tanh(c_[t + 1], out=tanh_c_[t])
+            torch.mul(o_[t], tanh_c_[t], out=m_[t])  # m_t = o_t * tanh(c_t)
+            if ms is not None:
+                torch.mm(m_[t], weight_hr.T, out=h_[t + 1])  # h_t = W_hr m_t
             if mask is not None:  # finished sequences keep their state
-                torch.where(mask[t] > 0, hs[t + 1], hs[t], out=hs[t + 1])
-                torch.where(mask[t] > 0, cs[t + 1], cs[t], out=cs[t + 1])
+                alive = mask[t] > 0
+                torch.where(alive, h_[t + 1], h_[t], out=h_[t + 1])
+                torch.where(alive, c_[t + 1], c_[t], out=c_[t + 1])
 
         out = hs[1:] if mask is None else hs[1:] * mask  # (T, B, P), zero past the end
         ctx.save_for_backward(x, weight_ih, weight_hh, weight_hr, gates, hs, cs, tanh_cs, ms)
@@ -153,18 +158,21 @@ class LSTMFunction(torch.autograd.Function):
 
         dhs = torch.empty_like(hs)  # dhs[t + 1] = dL/dh_t (everything that reaches it)
         torch.add(d_out[T - 1], d_hT, out=dhs[T])
+        dh_, d_out_, J_, J3_ = dhs.unbind(0), d_out.unbind(0), J.unbind(0), J3.unbind(0)
+        Jo_, K_, F_ = J[..., 3 * H :].unbind(0), K.unbind(0), F.unbind(0)
+        zeros = torch.zeros_like(d_hT)
         dc = d_cT.clone()  # (B, H)
         for t in range(T - 1, -1, -1):
-            dh = dhs[t + 1]  # (B, P)
+            dh = dh_[t + 1]  # (B, P)
             dm = dh if weight_hr is None else dh @ weight_hr  # (B, H)
-            dc.addcmul_(dm, K[t])  # dc_t += dm_t * o_t * (1 - tanh(c_t)^2)
-            J3[t].mul_(dc.unsqueeze(1))  # da_i, da_f, da_g
-            J[t, :, 3 * H :].mul_(dm)  # da_o
-            dc.mul_(F[t])  # dc_{t-1} = dc_t * f_t
-            below = d_out[t - 1] if t > 0 else torch.zeros_like(dh)  # dL/dout_{t-1}
+            dc.addcmul_(dm, K_[t])  # dc_t += dm_t * o_t * (1 - tanh(c_t)^2)
+            J3_[t].mul_(dc.unsqueeze(1))  # da_i, da_f, da_g
+            Jo_[t].mul_(dm)  # da_o
+            dc.mul_(F_[t])  # dc_{t-1} = dc_t * f_t
+            below = d_out_[t - 1] if t > 0 else zeros  # dL/dout_{t-1}
             if mask is not None:
                 below = torch.addcmul(below, dh, dead[t])  # frozen: dh_{t-1} += dh_t
-            torch.addmm(below, J[t], weight_hh, out=dhs[t])  # dh_{t-1} = W_hh^T da_t + ...
+            torch.addmm(below, J_[t], weight_hh, out=dh_[t])  # dh_{t-1} = W_hh^T da_t + ...
         da = J.view(T * B, 4 * H)  # all the da_t, one row per (t, b)
 
         need = ctx.needs_input_grad
