@@ -73,17 +73,18 @@ class GRUFunction(torch.autograd.Function):
         hs = x.new_empty(T + 1, B, H)  # h_0 .. h_T
         hs[0] = h0
         w_hh_t = weight_hh.T  # (H, 3H)
+        # Per-step views made once (one call each instead of T indexing calls in the loop).
+        v_, h_ = vs.unbind(0), hs.unbind(0)  # v_t (B, 3H), h_t (B, H)
+        rz_, vrz_ = gates[..., : 2 * H].unbind(0), vs[..., : 2 * H].unbind(0)  # (B, 2H)
+        n_, vn_ = gates[..., 2 * H :].unbind(0), vs[..., 2 * H :].unbind(0)  # (B, H)
         for t in range(T):
-            a, v = gates[t], vs[t]  # (B, 3H) each
-            v.addmm_(hs[t], w_hh_t)  # v_t = W_hh h_{t-1} + b_hh
-            rz = a[:, : 2 * H]
-            rz.add_(v[:, : 2 * H]).sigmoid_()  # r_t, z_t
-            r, z = rz.chunk(2, dim=1)
-            n = a[:, 2 * H :]
-            n.addcmul_(r, v[:, 2 * H :]).tanh_()  # n_t = tanh(u_n + r_t * v_n)
-            torch.lerp(n, hs[t], z, out=hs[t + 1])  # h_t = n_t + z_t * (h_{t-1} - n_t)
+            v_[t].addmm_(h_[t], w_hh_t)  # v_t = W_hh h_{t-1} + b_hh
+            rz_[t].add_(vrz_[t]).sigmoid_()  # r_t, z_t
+            r, z = rz_[t].chunk(2, dim=1)
+            n_[t].addcmul_(r, vn_[t]).tanh_()  # n_t = tanh(u_n + r_t * v_n)
+            torch.lerp(n_[t], h_[t], z, out=h_[t + 1])  # h_t = n_t + z_t * (h_{t-1} - n_t)
             if mask is not None:  # finished sequences keep their state
-                torch.where(mask[t] > 0, hs[t + 1], hs[t], out=hs[t + 1])
+                torch.where(mask[t] > 0, h_[t + 1], h_[t], out=h_[t + 1])
 
         out = hs[1:] if mask is None else hs[1:] * mask  # (T, B, H), zero past the end
         ctx.save_for_backward(x, weight_ih, weight_hh, gates, vs, hs)
@@ -115,12 +116,15 @@ class GRUFunction(torch.autograd.Function):
         du = J.unflatten(2, (3, H))  # (T, B, 3, H); becomes du_t in place
         dv = Jv.unflatten(2, (3, H))  # becomes dv_t in place
 
-        dh = d_out[T - 1] + d_hT  # (B, H)
+        du_, dv_, Jv_ = du.unbind(0), dv.unbind(0), Jv.unbind(0)  # per-step views
+        Z_, d_out_ = Z.unbind(0), d_out.unbind(0)
+        zeros = torch.zeros_like(d_hT)
+        dh = d_out_[T - 1] + d_hT  # dL/dh_T (B, H)
         for t in range(T - 1, -1, -1):
-            du[t].mul_(dh.unsqueeze(1))
-            dv[t].mul_(dh.unsqueeze(1))
-            below = d_out[t - 1] if t > 0 else torch.zeros_like(dh)  # dL/dout_{t-1}
-            dh = torch.addcmul(below, dh, Z[t]).addmm_(Jv[t], weight_hh)  # dh_{t-1}
+            du_[t].mul_(dh.unsqueeze(1))  # du_t = dh_t * J
+            dv_[t].mul_(dh.unsqueeze(1))  # dv_t = dh_t * J * [1, 1, r_t]
+            below = d_out_[t - 1] if t > 0 else zeros  # dL/dout_{t-1}
+            dh = torch.addcmul(below, dh, Z_[t]).addmm_(Jv_[t], weight_hh)  # dh_{t-1}
         du_all = J.view(T * B, 3 * H)
         dv_all = Jv.view(T * B, 3 * H)
 
