@@ -96,6 +96,7 @@ class LSTMFunction(torch.autograd.Function):
         # Per-step views made once (one call each instead of T indexing calls in the loop).
         a_ = gates.unbind(0)  # a_t (B, 4H)
         if_ = gates[..., : 2 * H].unbind(0)  # [i_t f_t] (B, 2H)
+        i_, f_ = gates[..., :H].unbind(0), gates[..., H : 2 * H].unbind(0)  # (B, H) each
         g_ = gates[..., 2 * H : 3 * H].unbind(0)  # g_t (B, H)
         o_ = gates[..., 3 * H :].unbind(0)  # o_t (B, H)
         h_, c_, tanh_c_ = hs.unbind(0), cs.unbind(0), tanh_cs.unbind(0)
@@ -105,9 +106,8 @@ class LSTMFunction(torch.autograd.Function):
             if_[t].sigmoid_()  # i_t, f_t
             g_[t].tanh_()  # g_t
             o_[t].sigmoid_()  # o_t
-            i, f = if_[t].chunk(2, dim=1)
-            torch.mul(f, c_[t], out=c_[t + 1])  # c_t = f_t * c_{t-1}
-            c_[t + 1].addcmul_(i, g_[t])  #          + i_t * g_t
+            torch.mul(f_[t], c_[t], out=c_[t + 1])  # c_t = f_t * c_{t-1}
+            c_[t + 1].addcmul_(i_[t], g_[t])  #          + i_t * g_t
             torch.tanh(c_[t + 1], out=tanh_c_[t])
             torch.mul(o_[t], tanh_c_[t], out=m_[t])  # m_t = o_t * tanh(c_t)
             if ms is not None:
@@ -162,11 +162,12 @@ class LSTMFunction(torch.autograd.Function):
         Jo_, K_, F_ = J[..., 3 * H :].unbind(0), K.unbind(0), F.unbind(0)
         zeros = torch.zeros_like(d_hT)
         dc = d_cT.clone()  # (B, H)
+        dc3 = dc.unsqueeze(1)  # (B, 1, H): the same memory, broadcast over the 3 gate blocks
         for t in range(T - 1, -1, -1):
             dh = dh_[t + 1]  # (B, P)
             dm = dh if weight_hr is None else dh @ weight_hr  # (B, H)
             dc.addcmul_(dm, K_[t])  # dc_t += dm_t * o_t * (1 - tanh(c_t)^2)
-            J3_[t].mul_(dc.unsqueeze(1))  # da_i, da_f, da_g
+            J3_[t].mul_(dc3)  # da_i, da_f, da_g
             Jo_[t].mul_(dm)  # da_o
             dc.mul_(F_[t])  # dc_{t-1} = dc_t * f_t
             below = d_out_[t - 1] if t > 0 else zeros  # dL/dout_{t-1}
