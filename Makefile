@@ -13,7 +13,7 @@ VENV       := .venv
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install notebooks clean
 
 $(STAMP): requirements-dev.txt setup.py
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -33,6 +33,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n 2
+
+notebooks: $(STAMP)
+	$(BIN)/jupytext --to ipynb notebooks/[0-9]*.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

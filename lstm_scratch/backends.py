@@ -37,6 +37,14 @@ class Backend:
 
 
 _REGISTRY: dict[str, dict[str, Backend]] = {}
+VARIANTS_REASON = "variant options (see lstm_scratch/variants.py) run on the autograd backend only"
+
+
+def _reason(backend: Backend, module: nn.Module, x: Tensor) -> str | None:
+    """Why `backend` cannot run module on x: the shared rule first, then its own."""
+    if module.uses_variant and backend.name != "autograd":
+        return VARIANTS_REASON
+    return backend.why_not(module, x)
 
 
 def _always(module: nn.Module, x: Tensor) -> str | None:
@@ -70,7 +78,7 @@ def _auto_candidates(module: nn.Module, x: Tensor) -> list[tuple[str, str | None
         elif name == "triton" and not x.is_cuda:
             out.append((name, "the input is not on a CUDA device"))
         else:
-            out.append((name, backends[name].why_not(module, x)))
+            out.append((name, _reason(backends[name], module, x)))
     return out
 
 
@@ -79,7 +87,7 @@ def select(module: nn.Module, x: Tensor) -> Backend:
     backends = _REGISTRY[module.mode]
     if module.backend != "auto":
         backend = backends[module.backend]
-        reason = backend.why_not(module, x)
+        reason = _reason(backend, module, x)
         if reason is not None:
             raise ValueError(f"backend={module.backend!r} cannot run this {module.mode}: {reason}")
         return backend

@@ -15,7 +15,9 @@ Two schemes, chosen with `init=` on every recurrent module:
 "pytorch"
     Every weight and bias U(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTM does.
 
-Layer-norm gains start at 1 and layer-norm shifts at 0 under both schemes.
+Layer-norm gains start at 1 and layer-norm shifts at 0 under both schemes. Peephole
+weights (weight_ci, weight_cf, weight_co; `lstm_scratch.variants`) start at 0 under both:
+the cell starts as the plain LSTM and learns how much to look at its cell state.
 """
 
 from __future__ import annotations
@@ -78,14 +80,17 @@ def init_recurrent_(
 ) -> None:
     """Initialise one layer-direction's parameters, given by their names without suffix.
 
-    Names: weight_ih, weight_hh, weight_hr, bias_ih, bias_hh, bias (layer-norm cells,
-    one bias), ln_*_weight, ln_*_bias. `forget_gate` is the index of the forget gate's
-    block in the stacked gates (1 for the LSTM order i, f, g, o; None for no forget bias).
+    Names: weight_ih, weight_hh, weight_hr, bias_ih, bias_hh, gate_bias (layer-norm
+    cells have one bias), ln_*_weight, ln_*_bias. `forget_gate` is the index of the
+    forget gate's block in the stacked gates (1 for the LSTM order i, f, g, o; None for
+    no forget bias; a variant's index is `variants.forget_gate`). Peephole weights weight_c*: zero.
     """
     check_scheme(init)
     for name, p in params.items():
         if name.startswith("ln_"):
             p.fill_(1.0 if name.endswith("weight") else 0.0)
+        elif name in ("weight_ci", "weight_cf", "weight_co"):
+            p.zero_()
         elif init == "pytorch":
             bound = 1.0 / math.sqrt(hidden_size)
             p.uniform_(-bound, bound)
@@ -97,12 +102,12 @@ def init_recurrent_(
                 orthogonal_(block)
         elif name == "weight_hr":
             orthogonal_(p)
-        elif name.startswith("bias"):
+        elif "bias" in name:
             p.zero_()
         else:
             raise KeyError(f"no initialiser for parameter {name!r}")
     if init == "orthogonal" and forget_gate is not None:
         # the first bias of the gates gets the 1; any second one stays 0
-        first_bias = params.get("bias_ih", params.get("bias"))
+        first_bias = params.get("bias_ih", params.get("gate_bias"))
         if first_bias is not None:
             _blocks(first_bias.unsqueeze(1), num_gates)[forget_gate].fill_(1.0)

@@ -68,7 +68,9 @@ class LSTMNetwork(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """x (B, T, F) -> (B, O), or (B, T, O) with return_sequences."""
         if x.dim() != 3:
-            raise ValueError(f"LSTMNetwork expects input of shape (batch, time, features), got {tuple(x.shape)}")
+            raise ValueError(
+                f"LSTMNetwork expects x of shape (batch, time, features), got {tuple(x.shape)}"
+            )
         outputs, (h_n, _) = self.lstm(x)  # (B, T, D*H_out), (L*D, B, H_out)
         if self.return_sequences:
             features = outputs

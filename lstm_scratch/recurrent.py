@@ -43,6 +43,7 @@ class RecurrentStack(nn.Module):
     mode = "RNN"
     num_gates = 1
     forget_gate: int | None = None
+    uses_variant = False  # True when the cell is not the plain one (StackedLSTM's variants)
 
     def __init__(
         self,
@@ -157,6 +158,10 @@ class RecurrentStack(nn.Module):
 
     # --- forward -----------------------------------------------------------------------
 
+    def between_layers(self, x: Tensor) -> Tensor:
+        """What one layer's output (T, B, D*H_out) goes through before the next layer."""
+        return F.dropout(x, self.dropout, self.training)
+
     def _check_input(self, data: Tensor, packed: bool) -> None:
         weight = self.weight_ih_l0
         if data.dtype != weight.dtype:
@@ -186,9 +191,8 @@ class RecurrentStack(nn.Module):
         if any(d != want for d in dims):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             got = ", ".join(f"{d}-D" for d in dims)
-            raise RuntimeError(
-                f"For {kind} input, {names} should also be {want}-D but got ({got}) tensors"
-            )
+            got = f"({got}) tensors" if len(dims) > 1 else f"{got} tensor"
+            raise RuntimeError(f"For {kind} input, {names} should also be {want}-D but got {got}")
         if not batched:
             hx = tuple(h.unsqueeze(1) for h in hx)
         for k, (h, size) in enumerate(zip(hx, self.state_sizes())):
@@ -253,7 +257,7 @@ class RecurrentStack(nn.Module):
                 finals.append(final)
             x = torch.cat(outputs, dim=-1)  # (T, B, D*H_out)
             if layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, self.training)
+                x = self.between_layers(x)
         final_states = tuple(torch.stack(s) for s in zip(*finals))  # each (L*D, B, *)
 
         if packed:

@@ -4,7 +4,23 @@ Modules in `lstm_scratch` hold parameters and check arguments; the computing hap
 here, each function with its equation in the docstring and shapes in the comments.
 """
 
+from .attention import (
+    additive_attention_pooling,
+    causal_mask,
+    mask_to_additive,
+    scaled_dot_product_attention,
+)
 from .basic import dropout, layer_norm, linear
+from .conv import causal_conv1d, weight_norm
+from .gru import (
+    gru_cell,
+    gru_layer,
+    gru_pointwise,
+    gru_step,
+    layer_norm_gru_cell,
+    layer_norm_gru_layer,
+    layer_norm_gru_step,
+)
 from .lstm import (
     layer_norm_input,
     layer_norm_lstm_cell,
@@ -15,6 +31,14 @@ from .lstm import (
     lstm_pointwise,
     lstm_step,
 )
+from .lstm_variants import (
+    dropout_mask,
+    variant_lstm_cell,
+    variant_lstm_layer,
+    variant_lstm_step,
+    zoneout,
+)
+from .positional import sinusoidal_positions
 from .recurrence import recurrence, reverse_padded
 
 __all__ = [
@@ -31,4 +55,23 @@ __all__ = [
     "lstm_step",
     "recurrence",
     "reverse_padded",
+    "dropout_mask",
+    "variant_lstm_cell",
+    "variant_lstm_layer",
+    "variant_lstm_step",
+    "zoneout",
+    "gru_cell",
+    "gru_layer",
+    "gru_pointwise",
+    "gru_step",
+    "layer_norm_gru_cell",
+    "layer_norm_gru_layer",
+    "layer_norm_gru_step",
+    "additive_attention_pooling",
+    "causal_mask",
+    "mask_to_additive",
+    "scaled_dot_product_attention",
+    "causal_conv1d",
+    "weight_norm",
+    "sinusoidal_positions",
 ]

@@ -44,6 +44,6 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return torch.zeros_like(x)
+        return x * torch.zeros_like(x)  # zeros that keep the graph: gradients are 0, not None
     keep = torch.rand_like(x) >= p  # (...,) True with probability 1 - p
     return x * keep / (1.0 - p)

@@ -114,8 +114,9 @@ def lstm_layer(
 #
 # LN(z; a, b) normalises z over all of its features (4H for the gates, H for the cell)
 # with eps = 1e-5. The two gate normalisations get a gain each (a_x, a_h) but no shift:
-# the paper's shifts b_1 + b_2 + b only ever appear as a sum, so one bias b stands for
-# all three. The un-normalised c_t is carried to the next step; LN(c_t) only feeds h_t.
+# the paper's shifts b_1 + b_2 + b only ever appear as a sum, so one bias b (the
+# parameter `gate_bias`) stands for all three. The un-normalised c_t is carried to the
+# next step; LN(c_t) only feeds h_t.
 
 
 def layer_norm_lstm_step(
@@ -140,11 +141,11 @@ def layer_norm_lstm_step(
 
 
 def layer_norm_input(
-    x: Tensor, weight_ih: Tensor, ln_ih_weight: Tensor, bias: Tensor | None, eps: float = 1e-5
+    x: Tensor, weight_ih: Tensor, ln_ih_weight: Tensor, gate_bias: Tensor | None, eps: float = 1e-5
 ) -> Tensor:
     """The input half of the layer-normalised gates: LN(W_x x; a_x) + b, shape (..., 4H)."""
     xw = layer_norm(linear(x, weight_ih), ln_ih_weight, eps=eps)
-    return xw if bias is None else xw + bias
+    return xw if gate_bias is None else xw + gate_bias
 
 
 def layer_norm_lstm_cell(
@@ -155,13 +156,13 @@ def layer_norm_lstm_cell(
     ln_ih_weight: Tensor,
     ln_hh_weight: Tensor,
     ln_cell_weight: Tensor,
-    bias: Tensor | None = None,
+    gate_bias: Tensor | None = None,
     ln_cell_bias: Tensor | None = None,
     weight_hr: Tensor | None = None,
     eps: float = 1e-5,
 ) -> State:
     """One layer-normalised LSTM step from x_t (B, I) and (h_{t-1}, c_{t-1})."""
-    xw = layer_norm_input(x, weight_ih, ln_ih_weight, bias, eps)  # (B, 4H)
+    xw = layer_norm_input(x, weight_ih, ln_ih_weight, gate_bias, eps)  # (B, 4H)
     return layer_norm_lstm_step(
         xw, hx, weight_hh, ln_hh_weight, ln_cell_weight, ln_cell_bias, weight_hr, eps
     )
@@ -175,7 +176,7 @@ def layer_norm_lstm_layer(
     ln_ih_weight: Tensor,
     ln_hh_weight: Tensor,
     ln_cell_weight: Tensor,
-    bias: Tensor | None = None,
+    gate_bias: Tensor | None = None,
     ln_cell_bias: Tensor | None = None,
     weight_hr: Tensor | None = None,
     lengths: Tensor | None = None,
@@ -183,7 +184,7 @@ def layer_norm_lstm_layer(
     eps: float = 1e-5,
 ) -> tuple[Tensor, State]:
     """A layer-normalised LSTM layer over x (T, B, I); see `lstm_layer` for the contract."""
-    xw = layer_norm_input(x, weight_ih, ln_ih_weight, bias, eps)  # (T, B, 4H)
+    xw = layer_norm_input(x, weight_ih, ln_ih_weight, gate_bias, eps)  # (T, B, 4H)
 
     def step(xw_t: Tensor, state: State) -> tuple[Tensor, State]:
         h, c = layer_norm_lstm_step(

@@ -1,0 +1,171 @@
+"""What every kernel shares: stable activations, launch counting, sizes and precision.
+
+Activations. sigmoid(x) = 1 / (1 + e^-x) overflows e^-x for x < -88 in fp32, and the
+textbook tanh(x) = (e^x - e^-x) / (e^x + e^-x) gives inf/inf = NaN for |x| > 44. Both
+are written here in terms of e = exp(-|x|) <= 1, which never overflows:
+
+    sigmoid(x) = 1 / (1 + e)        if x >= 0,     e / (1 + e)      otherwise
+    tanh(x)    = sign(x) (1 - e^2) / (1 + e^2)     (e^2 = exp(-2|x|))
+
+Block sizes. `tl.dot` on a GPU needs every dimension >= 16, so hidden and batch blocks
+are at least 16 wide (masked loads zero the padding). The interpreter would accept less.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+import triton
+import triton.language as tl
+
+# How many times each kernel was launched; tests read it to prove a kernel really ran.
+LAUNCHES: Counter[str] = Counter()
+
+MIN_BLOCK = 16  # the smallest tl.dot dimension a GPU accepts
+SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def launch(kernel, grid: tuple[int, ...], *args, **meta) -> None:
+    """kernel[grid](*args, **meta), counted in LAUNCHES under the kernel's name."""
+    LAUNCHES[kernel.fn.__name__] += 1
+    kernel[grid](*args, **meta)
+
+
+def block_size(n: int) -> int:
+    """The power-of-two block that covers n features, at least MIN_BLOCK."""
+    return max(MIN_BLOCK, triton.next_power_of_2(n))
+
+
+def check_dtype(x: torch.Tensor) -> None:
+    if x.dtype not in SUPPORTED_DTYPES:
+        raise TypeError(
+            f"the Triton kernels take float32, float16 or bfloat16 inputs, got {x.dtype}"
+        )
+
+
+def full_lengths(
+    lengths: torch.Tensor | None, T: int, B: int, device: torch.device
+) -> torch.Tensor:
+    """Lengths as int32 on the kernel's device; every sequence has T steps if None."""
+    if lengths is None:
+        return torch.full((B,), T, dtype=torch.int32, device=device)
+    return lengths.to(device=device, dtype=torch.int32).contiguous()
+
+
+@contextmanager
+def matmul_precision(tf32: bool) -> Iterator[None]:
+    """torch matmuls in this block use TF32 on Ampere+ GPUs only if tf32=True."""
+    before = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before
+
+
+def dot_precision(tf32: bool) -> str:
+    """tl.dot's input_precision for fp32 operands: exact ("ieee") unless TF32 is asked for."""
+    return "tf32" if tf32 else "ieee"
+
+
+def dot_dtype(dtype: torch.dtype) -> tl.dtype:
+    """The tl.dot operand dtype for weights of `dtype`: the weight dtype itself on a GPU.
+
+    Triton 3.9's interpreter multiplies bfloat16 dot operands as their raw bits (wrong
+    results), so under TRITON_INTERPRET=1 bf16 operands are upcast to fp32 instead; the
+    compiled GPU path keeps them bf16 (accumulating in fp32 either way).
+    """
+    if dtype == torch.bfloat16 and os.environ.get("TRITON_INTERPRET") == "1":
+        return tl.float32
+    return {torch.float32: tl.float32, torch.float16: tl.float16, torch.bfloat16: tl.bfloat16}[
+        dtype
+    ]
+
+
+@triton.jit
+def sigmoid(x):
+    e = tl.exp(-tl.abs(x))
+    return tl.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@triton.jit
+def tanh(x):
+    e2 = tl.exp(-2.0 * tl.abs(x))
+    t = (1.0 - e2) / (1.0 + e2)
+    return tl.where(x >= 0, t, -t)
+
+
+# ---------------------------------------------------------------------------------------
+# The LSTM cell's pointwise math, shared by the v1 (per-step) and v2 (persistent) kernels
+# ---------------------------------------------------------------------------------------
+
+
+@triton.jit
+def lstm_cell_forward(pre_i, pre_f, pre_g, pre_o, c_prev):
+    """Gate activations and the cell update from the pre-activations (all fp32).
+
+    i, f, o = sigmoid(.), g = tanh(.);  c = f c_prev + i g;  h = o tanh(c)
+    """
+    i = sigmoid(pre_i)
+    f = sigmoid(pre_f)
+    g = tanh(pre_g)
+    o = sigmoid(pre_o)
+    c = f * c_prev + i * g
+    h = o * tanh(c)
+    return i, f, g, o, c, h
+
+
+@triton.jit
+def lstm_cell_backward(dh, dc, i, f, g, o, c_prev, c):
+    """Gradients of the pre-activations and of c_prev, given dL/dh_t and dL/dc_t.
+
+    dc_t   = dc + dh o (1 - tanh(c)^2)          (c_t reaches the loss directly and via h_t)
+    dpre_i = dc_t g i (1 - i)        dpre_f = dc_t c_prev f (1 - f)
+    dpre_g = dc_t i (1 - g^2)        dpre_o = dh tanh(c) o (1 - o)
+    dc_prev = dc_t f
+    """
+    tc = tanh(c)
+    dc = dc + dh * o * (1.0 - tc * tc)
+    dpre_i = dc * g * i * (1.0 - i)
+    dpre_f = dc * c_prev * f * (1.0 - f)
+    dpre_g = dc * i * (1.0 - g * g)
+    dpre_o = dh * tc * o * (1.0 - o)
+    return dpre_i, dpre_f, dpre_g, dpre_o, dc * f
+
+
+# ---------------------------------------------------------------------------------------
+# The GRU cell's pointwise math (reset-after form, torch's gate order r, z, n)
+# ---------------------------------------------------------------------------------------
+
+
+@triton.jit
+def gru_cell_forward(xr, xz, xn, hr, hz, hn, h_prev):
+    """x* = (x W_ih^T + b_ih) blocks, h* = (h W_hh^T + b_hh) blocks, all fp32.
+
+    r = sigmoid(xr + hr);  z = sigmoid(xz + hz);  n = tanh(xn + r hn);
+    h = (1 - z) n + z h_prev
+    """
+    r = sigmoid(xr + hr)
+    z = sigmoid(xz + hz)
+    n = tanh(xn + r * hn)
+    h = (1.0 - z) * n + z * h_prev
+    return r, z, n, h
+
+
+@triton.jit
+def gru_cell_backward(dh, r, z, n, hn, h_prev):
+    """Gradients of the pre-activations given dL/dh_t.
+
+    dpre_n = dh (1 - z)(1 - n^2)           (= d(xn), and d(hn) = dpre_n r)
+    dpre_r = dpre_n hn r (1 - r)           (= d(xr) = d(hr))
+    dpre_z = dh (h_prev - n) z (1 - z)     (= d(xz) = d(hz))
+    the direct part of dh_prev: dh z       (the rest flows through W_hh)
+    """
+    dpre_n = dh * (1.0 - z) * (1.0 - n * n)
+    dpre_r = dpre_n * hn * r * (1.0 - r)
+    dpre_z = dh * (h_prev - n) * z * (1.0 - z)
+    return dpre_r, dpre_z, dpre_n, dh * z

@@ -1,0 +1,223 @@
+"""GRU v1: ONE Triton kernel per time step for all the pointwise gate math.
+
+The GRU in torch's reset-after form and gate order (r, z, n):
+
+    xw  = x W_ih^T + b_ih                   (T, B, 3H)  one GEMM for all steps, by the caller
+    for t = 0 .. T-1:
+        hw = h_{t-1} W_hh^T + b_hh          (B, 3H)     one torch matmul per step
+        r = sigmoid(xw_r + hw_r)            }
+        z = sigmoid(xw_z + hw_z)            }  gru_forward_step_kernel, one launch per step
+        n = tanh(xw_n + r * hw_n)           }  (hw_n = W_hn h + b_hn, the recurrent
+        h_t = (1 - z) n + z h_{t-1}         }   candidate term, is saved for backward)
+
+Backward, t = T-1 .. 0 (gru_cell_backward, gru_backward_step_kernel):
+
+    dh += dout_t
+    d(xw_t) = [dpre_r, dpre_z, dpre_n]      d(hw_t) = [dpre_r, dpre_z, dpre_n r]
+    dh_{t-1} = dh z + d(hw_t) W_hh          one torch matmul per step
+
+then over all T*B rows at once: dW_hh = d(hw)^T H_prev, db_hh = sum d(hw), and
+dxw -> dW_ih, db_ih, dx by autograd. Lengths freeze h and zero the output past each
+sequence's end, as for the LSTM. h is carried in the input dtype, all math in fp32.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+from .common import (
+    check_dtype,
+    full_lengths,
+    gru_cell_backward,
+    gru_cell_forward,
+    launch,
+    matmul_precision,
+)
+
+BLOCK_H = 64
+
+
+@triton.jit
+def gru_forward_step_kernel(
+    xw_ptr,  # (B, 3H) x_t W_ih^T + b_ih
+    hw_ptr,  # (B, 3H) h_{t-1} W_hh^T + b_hh
+    h_prev_ptr,  # (B, H) h_{t-1}
+    len_ptr,  # (B,) int32 sequence lengths
+    t,  # this step's index: row b is alive if t < lengths[b]
+    gates_ptr,  # out (B, 3H) fp32 activated gates [r z n], for backward
+    hn_ptr,  # out (B, H) fp32 recurrent candidate term hw_n = W_hn h_{t-1} + b_hn
+    h_ptr,  # out (B, H) h_t (= h_{t-1} where the sequence has ended)
+    out_ptr,  # out (B, H) output at step t: h_t where alive, else 0
+    H,
+    BLOCK_H: tl.constexpr,
+):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
+    mask = cols < H
+    g_off = row * 3 * H + cols
+    s_off = row * H + cols
+
+    xr = tl.load(xw_ptr + g_off, mask=mask).to(tl.float32)
+    xz = tl.load(xw_ptr + g_off + H, mask=mask).to(tl.float32)
+    xn = tl.load(xw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    hr = tl.load(hw_ptr + g_off, mask=mask).to(tl.float32)
+    hz = tl.load(hw_ptr + g_off + H, mask=mask).to(tl.float32)
+    hn = tl.load(hw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
+
+    r, z, n, h = gru_cell_forward(xr, xz, xn, hr, hz, hn, h_prev)
+
+    alive = t < tl.load(len_ptr + row)
+    tl.store(gates_ptr + g_off, r, mask=mask)
+    tl.store(gates_ptr + g_off + H, z, mask=mask)
+    tl.store(gates_ptr + g_off + 2 * H, n, mask=mask)
+    tl.store(hn_ptr + s_off, hn, mask=mask)
+    tl.store(h_ptr + s_off, tl.where(alive, h, h_prev).to(h_ptr.dtype.element_ty), mask=mask)
+    tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def gru_backward_step_kernel(
+    dout_ptr,  # (B, H) dL/d(output_t)
+    dh_ptr,  # (B, H) fp32 dL/dh_t through the recurrence
+    gates_ptr,  # (B, 3H) fp32 activated gates [r z n] of step t
+    hn_ptr,  # (B, H) fp32 recurrent candidate term of step t
+    h_prev_ptr,  # (B, H) h_{t-1}
+    len_ptr,  # (B,) int32 sequence lengths
+    t,  # this step's index
+    dxw_ptr,  # out (B, 3H) dL/d(xw_t) (0 past the end), dtype of xw
+    dhw_ptr,  # out (B, 3H) dL/d(hw_t) (0 past the end), dtype of xw
+    dh_skip_ptr,  # out (B, H) fp32 the part of dL/dh_{t-1} not through W_hh:
+    #               dh z where alive, dh itself where the sequence has ended
+    H,
+    BLOCK_H: tl.constexpr,
+):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
+    mask = cols < H
+    g_off = row * 3 * H + cols
+    s_off = row * H + cols
+    alive = t < tl.load(len_ptr + row)
+
+    dh = tl.load(dh_ptr + s_off, mask=mask)
+    dh += tl.where(alive, tl.load(dout_ptr + s_off, mask=mask).to(tl.float32), 0.0)
+    r = tl.load(gates_ptr + g_off, mask=mask)
+    z = tl.load(gates_ptr + g_off + H, mask=mask)
+    n = tl.load(gates_ptr + g_off + 2 * H, mask=mask)
+    hn = tl.load(hn_ptr + s_off, mask=mask)
+    h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
+
+    d_r, d_z, d_n, dh_direct = gru_cell_backward(dh, r, z, n, hn, h_prev)
+
+    d_r = tl.where(alive, d_r, 0.0).to(dxw_ptr.dtype.element_ty)
+    d_z = tl.where(alive, d_z, 0.0).to(dxw_ptr.dtype.element_ty)
+    d_n = tl.where(alive, d_n, 0.0)
+    tl.store(dxw_ptr + g_off, d_r, mask=mask)
+    tl.store(dxw_ptr + g_off + H, d_z, mask=mask)
+    tl.store(dxw_ptr + g_off + 2 * H, d_n.to(dxw_ptr.dtype.element_ty), mask=mask)
+    tl.store(dhw_ptr + g_off, d_r, mask=mask)
+    tl.store(dhw_ptr + g_off + H, d_z, mask=mask)
+    tl.store(dhw_ptr + g_off + 2 * H, (d_n * r).to(dhw_ptr.dtype.element_ty), mask=mask)
+    tl.store(dh_skip_ptr + s_off, tl.where(alive, dh_direct, dh), mask=mask)
+
+
+def gru_reference(
+    xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, lengths: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """Exactly what gru_v1 and gru_v2 compute, in plain PyTorch (any dtype, autograd).
+
+    xw (T, B, 3H) = x W_ih^T + b_ih; h0 (B, H); w_hh (3H, H); b_hh (3H,) or None.
+    Returns out (T, B, H) (0 past each sequence's end) and h_T.
+    """
+    h = h0
+    outs = []
+    for t in range(xw.shape[0]):
+        hw = h @ w_hh.T if b_hh is None else h @ w_hh.T + b_hh
+        xr, xz, xn = xw[t].chunk(3, dim=-1)
+        hr, hz, hn = hw.chunk(3, dim=-1)
+        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)
+        h_new = (1 - z) * n + z * h
+        alive = torch.ones_like(h_new, dtype=torch.bool)
+        if lengths is not None:
+            alive = (t < lengths.to(xw.device)).unsqueeze(-1).expand_as(h_new)
+        h = torch.where(alive, h_new, h)
+        outs.append(torch.where(alive, h_new, torch.zeros_like(h_new)))
+    return torch.stack(outs), h
+
+
+def gru_weight_grads(dhw: Tensor, hs: Tensor, w_hh: Tensor, tf32: bool) -> tuple[Tensor, Tensor]:
+    """dW_hh = d(hw)^T H_prev and db_hh = sum d(hw), each one reduction over all T*B rows."""
+    T, B, G = dhw.shape
+    with matmul_precision(tf32):
+        h_prev = hs[:-1].to(dhw.dtype).reshape(T * B, G // 3)  # (T*B, H)
+        dw_hh = dhw.reshape(T * B, G).T @ h_prev  # (3H, H)
+    return dw_hh.to(w_hh.dtype), dhw.sum(dim=(0, 1), dtype=torch.float32).to(w_hh.dtype)
+
+
+class GRUv1Function(torch.autograd.Function):
+    """(xw, h0, w_hh, b_hh, lengths, tf32) -> (out, h_T); see the module docstring."""
+
+    @staticmethod
+    def forward(ctx, xw, h0, w_hh, b_hh, lengths, tf32):
+        T, B, G = xw.shape
+        H = G // 3
+        xw, w_hh = xw.contiguous(), w_hh.contiguous()
+        lens = full_lengths(lengths, T, B, xw.device)
+        gates = xw.new_empty(T, B, 3 * H, dtype=torch.float32)
+        hn = xw.new_empty(T, B, H, dtype=torch.float32)
+        hs = xw.new_empty(T + 1, B, H)  # h_0 .. h_T, frozen past each end
+        out = xw.new_empty(T, B, H)
+        hs[0] = h0
+        grid = (B, triton.cdiv(H, BLOCK_H))
+        with matmul_precision(tf32):
+            for t in range(T):
+                hw = hs[t] @ w_hh.T if b_hh is None else torch.addmm(b_hh, hs[t], w_hh.T)
+                launch(
+                    gru_forward_step_kernel, grid,
+                    xw[t], hw, hs[t], lens, t, gates[t], hn[t], hs[t + 1], out[t], H,
+                    BLOCK_H=BLOCK_H,
+                )
+        ctx.save_for_backward(w_hh, lens, gates, hn, hs)
+        ctx.has_bias, ctx.tf32 = b_hh is not None, tf32
+        return out, hs[T].to(h0.dtype)
+
+    @staticmethod
+    def backward(ctx, dout, dh_T):
+        w_hh, lens, gates, hn, hs = ctx.saved_tensors
+        T, B, H = hn.shape
+        dout = dout.contiguous()
+        dh = dh_T.float().contiguous()
+        dxw = torch.empty_like(gates, dtype=hs.dtype)  # (T, B, 3H)
+        dhw = torch.empty_like(dxw)
+        dh_skip = torch.empty_like(dh)
+        grid = (B, triton.cdiv(H, BLOCK_H))
+        with matmul_precision(ctx.tf32):
+            for t in reversed(range(T)):
+                launch(
+                    gru_backward_step_kernel, grid,
+                    dout[t], dh, gates[t], hn[t], hs[t], lens, t, dxw[t], dhw[t], dh_skip, H,
+                    BLOCK_H=BLOCK_H,
+                )
+                dh = dh_skip + (dhw[t] @ w_hh).float()  # (B, H)
+        dw_hh, db_hh = gru_weight_grads(dhw, hs, w_hh, ctx.tf32)
+        return dxw, dh.to(dh_T.dtype), dw_hh, db_hh if ctx.has_bias else None, None, None
+
+
+def gru_v1(
+    xw: Tensor,
+    h0: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None = None,
+    lengths: Tensor | None = None,
+    tf32: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """One GRU layer-direction from xw (T, B, 3H) = x W_ih^T + b_ih; see `gru_reference`.
+
+    Differentiable in xw, h0, w_hh, b_hh. Any hidden size; float32, float16, bfloat16.
+    """
+    check_dtype(xw)
+    return GRUv1Function.apply(xw, h0, w_hh, b_hh, lengths, tf32)

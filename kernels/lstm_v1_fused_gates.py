@@ -1,0 +1,228 @@
+"""LSTM v1: ONE Triton kernel per time step for all the pointwise gate math.
+
+The readable reference among the kernels. The expensive parts stay matrix products:
+
+    xw  = x W_ih^T + b_ih + b_hh           (T, B, 4H)  one GEMM for all steps, by the caller
+    for t = 0 .. T-1:
+        hw    = h_{t-1} W_hh^T              (B, 4H)     one torch matmul per step
+        [i f g o] = act(xw_t + hw)          }
+        c_t = f c_{t-1} + i g               }  lstm_forward_step_kernel, one launch per step
+        h_t = o tanh(c_t)                   }
+
+With lengths (B,), sequence b only runs steps t < lengths[b]: past its end h and c are
+frozen and its output is 0 (the contract of `lstm_scratch.functional.recurrence`).
+
+Backward, t = T-1 .. 0, carrying dh (to h_t) and dc (to c_t) in fp32:
+
+    dh += dout_t
+    dG_t, dc_{t-1} = lstm_cell_backward(dh, dc, gates_t, c_{t-1}, c_t)   lstm_backward_step_kernel
+    dh_{t-1} = dG_t W_hh                    one torch matmul per step
+
+and after the loop, as one GEMM over all T*B rows instead of T small ones,
+
+    dW_hh = sum_t dG_t^T h_{t-1}            (4H, H)
+    dxw   = dG                              autograd turns it into dW_ih, db, dx (GEMMs)
+
+Numerics: h is carried in the input dtype (it feeds a torch matmul), c and every
+gradient in fp32; gate math in fp32. TF32 matmuls only with tf32=True.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+from .common import (
+    check_dtype,
+    full_lengths,
+    launch,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    matmul_precision,
+)
+
+BLOCK_H = 64  # hidden features per program (any H works: the grid covers it)
+
+
+@triton.jit
+def lstm_forward_step_kernel(
+    xw_ptr,  # (B, 4H) x_t W_ih^T + b_ih + b_hh, any float dtype, contiguous
+    hw_ptr,  # (B, 4H) h_{t-1} W_hh^T, same dtype
+    h_prev_ptr,  # (B, H) h_{t-1}, input dtype (read only to freeze ended sequences)
+    c_prev_ptr,  # (B, H) fp32 c_{t-1}
+    len_ptr,  # (B,) int32 sequence lengths
+    t,  # this step's index: row b is alive if t < lengths[b]
+    gates_ptr,  # out (B, 4H) fp32 activated gates [i f g o], saved for backward
+    h_ptr,  # out (B, H) h_t in the input dtype (= h_{t-1} where the sequence has ended)
+    c_ptr,  # out (B, H) fp32 c_t (= c_{t-1} where ended)
+    out_ptr,  # out (B, H) the layer's output at step t: h_t where alive, else 0
+    H,  # hidden size
+    BLOCK_H: tl.constexpr,
+):
+    row = tl.program_id(0).to(tl.int64)  # one batch row per program along axis 0
+    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
+    mask = cols < H
+    g_off = row * 4 * H + cols  # offset of gate block 0 in this row; block k at + k*H
+    s_off = row * H + cols
+
+    pre_i = tl.load(xw_ptr + g_off, mask=mask).to(tl.float32)
+    pre_f = tl.load(xw_ptr + g_off + H, mask=mask).to(tl.float32)
+    pre_g = tl.load(xw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    pre_o = tl.load(xw_ptr + g_off + 3 * H, mask=mask).to(tl.float32)
+    pre_i += tl.load(hw_ptr + g_off, mask=mask).to(tl.float32)
+    pre_f += tl.load(hw_ptr + g_off + H, mask=mask).to(tl.float32)
+    pre_g += tl.load(hw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    pre_o += tl.load(hw_ptr + g_off + 3 * H, mask=mask).to(tl.float32)
+    c_prev = tl.load(c_prev_ptr + s_off, mask=mask)
+    h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
+
+    i, f, g, o, c, h = lstm_cell_forward(pre_i, pre_f, pre_g, pre_o, c_prev)
+
+    alive = t < tl.load(len_ptr + row)
+    tl.store(gates_ptr + g_off, i, mask=mask)
+    tl.store(gates_ptr + g_off + H, f, mask=mask)
+    tl.store(gates_ptr + g_off + 2 * H, g, mask=mask)
+    tl.store(gates_ptr + g_off + 3 * H, o, mask=mask)
+    tl.store(c_ptr + s_off, tl.where(alive, c, c_prev), mask=mask)
+    tl.store(h_ptr + s_off, tl.where(alive, h, h_prev).to(h_ptr.dtype.element_ty), mask=mask)
+    tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def lstm_backward_step_kernel(
+    dout_ptr,  # (B, H) dL/d(output_t), any float dtype
+    dh_ptr,  # (B, H) fp32 dL/dh_t through the recurrence (dG_{t+1} W_hh, or dL/dh_T)
+    dc_ptr,  # (B, H) fp32 dL/dc_t from step t+1; overwritten with dL/dc_{t-1}
+    gates_ptr,  # (B, 4H) fp32 activated gates of step t
+    c_prev_ptr,  # (B, H) fp32 c_{t-1}
+    c_ptr,  # (B, H) fp32 c_t
+    len_ptr,  # (B,) int32 sequence lengths
+    t,  # this step's index
+    dgates_ptr,  # out (B, 4H) dL/d(pre-activations) of step t, in the dtype of xw
+    dh_skip_ptr,  # out (B, H) fp32 the part of dL/dh_{t-1} not through W_hh:
+    #               dL/dh_t itself where the sequence has ended (h was copied), else 0
+    H,
+    BLOCK_H: tl.constexpr,
+):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
+    mask = cols < H
+    g_off = row * 4 * H + cols
+    s_off = row * H + cols
+    alive = t < tl.load(len_ptr + row)
+
+    dh = tl.load(dh_ptr + s_off, mask=mask)
+    dh += tl.where(alive, tl.load(dout_ptr + s_off, mask=mask).to(tl.float32), 0.0)
+    dc = tl.load(dc_ptr + s_off, mask=mask)
+    i = tl.load(gates_ptr + g_off, mask=mask)
+    f = tl.load(gates_ptr + g_off + H, mask=mask)
+    g = tl.load(gates_ptr + g_off + 2 * H, mask=mask)
+    o = tl.load(gates_ptr + g_off + 3 * H, mask=mask)
+    c_prev = tl.load(c_prev_ptr + s_off, mask=mask)
+    c = tl.load(c_ptr + s_off, mask=mask)
+
+    d_i, d_f, d_g, d_o, dc_prev = lstm_cell_backward(dh, dc, i, f, g, o, c_prev, c)
+
+    out_ty = dgates_ptr.dtype.element_ty
+    tl.store(dgates_ptr + g_off, tl.where(alive, d_i, 0.0).to(out_ty), mask=mask)
+    tl.store(dgates_ptr + g_off + H, tl.where(alive, d_f, 0.0).to(out_ty), mask=mask)
+    tl.store(dgates_ptr + g_off + 2 * H, tl.where(alive, d_g, 0.0).to(out_ty), mask=mask)
+    tl.store(dgates_ptr + g_off + 3 * H, tl.where(alive, d_o, 0.0).to(out_ty), mask=mask)
+    tl.store(dc_ptr + s_off, tl.where(alive, dc_prev, dc), mask=mask)
+    tl.store(dh_skip_ptr + s_off, tl.where(alive, 0.0, dh), mask=mask)
+
+
+def lstm_reference(
+    xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, lengths: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Exactly what lstm_v1 and lstm_v2 compute, in plain PyTorch (any dtype, autograd).
+
+    xw (T, B, 4H) = x W_ih^T + b_ih + b_hh; h0, c0 (B, H); w_hh (4H, H); lengths (B,).
+    Returns out (T, B, H) (0 past each sequence's end), h_T, c_T (each sequence's last step).
+    """
+    T = xw.shape[0]
+    h, c = h0, c0
+    outs = []
+    for t in range(T):
+        i, f, g, o = (xw[t] + h @ w_hh.T).chunk(4, dim=-1)
+        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h_new = torch.sigmoid(o) * torch.tanh(c_new)
+        alive = torch.ones_like(h_new, dtype=torch.bool)
+        if lengths is not None:
+            alive = (t < lengths.to(xw.device)).unsqueeze(-1).expand_as(h_new)
+        h, c = torch.where(alive, h_new, h), torch.where(alive, c_new, c)
+        outs.append(torch.where(alive, h_new, torch.zeros_like(h_new)))
+    return torch.stack(outs), h, c
+
+
+class LSTMv1Function(torch.autograd.Function):
+    """(xw, h0, c0, w_hh, lengths, tf32) -> (out, h_T, c_T); see the module docstring."""
+
+    @staticmethod
+    def forward(ctx, xw, h0, c0, w_hh, lengths, tf32):
+        T, B, G = xw.shape
+        H = G // 4
+        xw = xw.contiguous()
+        w_hh = w_hh.contiguous()
+        lens = full_lengths(lengths, T, B, xw.device)
+        gates = xw.new_empty(T, B, 4 * H, dtype=torch.float32)
+        cs = xw.new_empty(T + 1, B, H, dtype=torch.float32)  # c_0 .. c_T
+        out = xw.new_empty(T, B, H)
+        cs[0] = c0
+        h = h0.to(xw.dtype).contiguous()
+        grid = (B, triton.cdiv(H, BLOCK_H))
+        with matmul_precision(tf32):
+            for t in range(T):
+                hw = h @ w_hh.T  # (B, 4H)
+                h_next = torch.empty_like(h)
+                launch(
+                    lstm_forward_step_kernel, grid,
+                    xw[t], hw, h, cs[t], lens, t, gates[t], h_next, cs[t + 1], out[t], H,
+                    BLOCK_H=BLOCK_H,
+                )
+                h = h_next
+        ctx.save_for_backward(h0, w_hh, lens, gates, cs, out)
+        ctx.tf32 = tf32
+        return out, h.to(h0.dtype), cs[T].to(c0.dtype)
+
+    @staticmethod
+    def backward(ctx, dout, dh_T, dc_T):
+        h0, w_hh, lens, gates, cs, out = ctx.saved_tensors
+        T, B, H = out.shape
+        dout = dout.contiguous()
+        dh = dh_T.float().contiguous()
+        dc = dc_T.float().clone().contiguous()
+        dgates = torch.empty_like(gates, dtype=out.dtype)  # (T, B, 4H)
+        dh_skip = torch.empty_like(dh)
+        grid = (B, triton.cdiv(H, BLOCK_H))
+        with matmul_precision(ctx.tf32):
+            for t in reversed(range(T)):
+                launch(
+                    lstm_backward_step_kernel, grid,
+                    dout[t], dh, dc, gates[t], cs[t], cs[t + 1], lens, t, dgates[t], dh_skip, H,
+                    BLOCK_H=BLOCK_H,
+                )
+                dh = dh_skip + (dgates[t] @ w_hh).float()  # (B, H)
+            h_prev = torch.cat([h0.to(out.dtype).unsqueeze(0), out[:-1]])  # (T, B, H)
+            dw_hh = dgates.reshape(T * B, 4 * H).T @ h_prev.reshape(T * B, H)  # (4H, H)
+        return dgates, dh.to(h0.dtype), dc.to(h0.dtype), dw_hh.to(w_hh.dtype), None, None
+
+
+def lstm_v1(
+    xw: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_hh: Tensor,
+    lengths: Tensor | None = None,
+    tf32: bool = False,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One LSTM layer-direction from the precomputed input half of the gates.
+
+    xw (T, B, 4H) = x W_ih^T + b_ih + b_hh; h0, c0 (B, H); w_hh (4H, H); lengths (B,)
+    or None. Returns out (T, B, H), h_T, c_T; differentiable in xw, h0, c0, w_hh.
+    Any hidden size; float32, float16 or bfloat16.
+    """
+    check_dtype(xw)
+    return LSTMv1Function.apply(xw, h0, c0, w_hh, lengths, tf32)

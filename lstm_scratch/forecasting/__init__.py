@@ -1,0 +1,48 @@
+"""Forecasting with the library's networks: data in, checked forecasts out.
+
+data.py           CSV loading, gap filling, chronological splits, sliding windows
+transforms.py     DataNormalizer: zscore, minmax, log_ratio, each with its exact inverse
+metrics.py        RMSE, MAE, MAPE, sMAPE, R^2, MASE
+baselines.py      naive, seasonal naive, drift
+training.py       fit_network: Adam, clipping, schedules, early stopping, DDP, AMP
+uncertainty.py    MC-dropout intervals
+explain.py        integrated gradients
+serialization.py  one-file, atomic, code-free save/load
+model.py          build_network, Forecaster, LSTMModel
+"""
+
+from .baselines import all_baselines, drift, naive, seasonal_naive
+from .data import DataError, TimeSeries, chronological_split, fill_gaps, make_windows, read_csv
+from .explain import integrated_gradients
+from .metrics import all_metrics, mae, mape, mase, r2, rmse, smape
+from .model import Forecaster, LSTMModel, build_network
+from .training import fit_network
+from .transforms import DataNormalizer
+from .uncertainty import coverage
+
+__all__ = [
+    "DataError",
+    "DataNormalizer",
+    "Forecaster",
+    "LSTMModel",
+    "TimeSeries",
+    "all_baselines",
+    "all_metrics",
+    "build_network",
+    "chronological_split",
+    "coverage",
+    "drift",
+    "fill_gaps",
+    "fit_network",
+    "integrated_gradients",
+    "make_windows",
+    "mae",
+    "mape",
+    "mase",
+    "naive",
+    "r2",
+    "read_csv",
+    "rmse",
+    "seasonal_naive",
+    "smape",
+]

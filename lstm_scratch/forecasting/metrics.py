@@ -1,0 +1,82 @@
+"""Forecast accuracy metrics: y (n,) actual, f (n,) forecast, e = y - f.
+
+RMSE  = sqrt(mean(e^2))                 MAE   = mean(|e|)
+MAPE  = 100 mean(|e| / |y|)             sMAPE = 100 mean(2|e| / (|y| + |f|))
+R^2   = 1 - sum(e^2) / sum((y - mean y)^2)
+MASE  = MAE / mean(|x_t - x_{t-m}|)     x = the training series, m = season length:
+        below 1 means better, in-sample, than the seasonal naive forecast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    f = np.asarray(y_pred, dtype=np.float64).ravel()
+    if y.shape != f.shape:
+        raise ValueError(
+            f"y_true and y_pred should have the same length, got {len(y)} and {len(f)}"
+        )
+    if len(y) == 0:
+        raise ValueError("metrics need at least one value")
+    return y, f
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y, f = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((y - f) ** 2)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y, f = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(y - f)))
+
+
+def mape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """In percent; undefined (inf) when an actual value is 0."""
+    y, f = _pair(y_true, y_pred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(100 * np.mean(np.abs(y - f) / np.abs(y)))
+
+
+def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """In percent, between 0 and 200; a pair of zeros counts as a perfect forecast."""
+    y, f = _pair(y_true, y_pred)
+    denominator = np.abs(y) + np.abs(f)
+    ratio = np.divide(2 * np.abs(y - f), denominator, out=np.zeros_like(y), where=denominator > 0)
+    return float(100 * np.mean(ratio))
+
+
+def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y, f = _pair(y_true, y_pred)
+    total = np.sum((y - y.mean()) ** 2)
+    return float(1 - np.sum((y - f) ** 2) / total) if total > 0 else float("nan")
+
+
+def mase(
+    y_true: np.ndarray, y_pred: np.ndarray, y_train: np.ndarray, season_length: int = 1
+) -> float:
+    """MAE scaled by the in-sample MAE of the seasonal naive forecast on y_train."""
+    x = np.asarray(y_train, dtype=np.float64).ravel()
+    if len(x) <= season_length:
+        raise ValueError(
+            f"MASE needs y_train longer than season_length {season_length}, got {len(x)}"
+        )
+    scale = np.mean(np.abs(x[season_length:] - x[:-season_length]))
+    return mae(y_true, y_pred) / scale if scale > 0 else float("nan")
+
+
+def all_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, y_train: np.ndarray, season_length: int = 1
+) -> dict[str, float]:
+    """Every metric above, keyed by lower-case name."""
+    return {
+        "rmse": rmse(y_true, y_pred),
+        "mae": mae(y_true, y_pred),
+        "mape": mape(y_true, y_pred),
+        "smape": smape(y_true, y_pred),
+        "r2": r2(y_true, y_pred),
+        "mase": float(mase(y_true, y_pred, y_train, season_length)),
+    }

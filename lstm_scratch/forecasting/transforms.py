@@ -1,0 +1,125 @@
+"""DataNormalizer: scale a series with statistics from the training split only, and undo it exactly.
+
+Strategies (time is axis 0; statistics are per column, or scalars for a 1-D series, and
+broadcast over any trailing axes, so a (H, samples) block of forecasts inverts in one call):
+
+    zscore:     z = (x - mean) / std                  x = z * std + mean
+    minmax:     z = (x - min) / (max - min)           x = z * (max - min) + min
+    log_ratio:  r_t = log(x_t / x_{t-1} + eps)        the log-return: growth, not level
+                z_t = (r_t - mean_r) / std_r           then standardised
+                inverse from the last observed level x_0:
+                x_t = x_{t-1} * (exp(r_t) - eps)       i.e. a running product
+
+log_ratio turns a trending series into a roughly stationary one, which is what a network
+trained on one period needs to forecast the next. It maps T levels to T - 1 ratios, and
+needs positive values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+STRATEGIES = ("zscore", "minmax", "log_ratio")
+TINY = 1e-12  # floor for a scale, so a constant series does not divide by zero
+
+
+class DataNormalizer:
+    """`DataNormalizer({'strategy': 'zscore' | 'minmax' | 'log_ratio', 'eps': 0.0})`."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        config = dict(config or {})
+        unknown = sorted(set(config) - {"strategy", "eps"})
+        if unknown:
+            raise ValueError(
+                f"unknown DataNormalizer keys {unknown}; known keys: ['eps', 'strategy']"
+            )
+        self.strategy = config.get("strategy", "zscore")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy should be one of {STRATEGIES}, got {self.strategy!r}")
+        self.eps = float(config.get("eps", 0.0))
+        self.stats: dict[str, np.ndarray] | None = None
+
+    # --- fitting ------------------------------------------------------------------
+    def fit(self, x: np.ndarray) -> DataNormalizer:
+        """Learn the statistics from x (T,) or (T, F): pass the training split only."""
+        x = self._check(x)
+        if self.strategy == "zscore":
+            self.stats = {"shift": x.mean(axis=0), "scale": np.maximum(x.std(axis=0), TINY)}
+        elif self.strategy == "minmax":
+            lo, hi = x.min(axis=0), x.max(axis=0)
+            self.stats = {"shift": lo, "scale": np.maximum(hi - lo, TINY)}
+        else:
+            r = self._log_ratio(x)  # (T-1, ...)
+            self.stats = {"shift": r.mean(axis=0), "scale": np.maximum(r.std(axis=0), TINY)}
+        return self
+
+    def fit_transform(self, x: np.ndarray) -> np.ndarray:
+        return self.fit(x).transform(x)
+
+    # --- forward and inverse ------------------------------------------------------
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """x -> z, the same shape (log_ratio: one step shorter along time)."""
+        stats = self._fitted()
+        x = self._check(x)
+        if self.strategy == "log_ratio":
+            x = self._log_ratio(x)
+        return (x - stats["shift"]) / stats["scale"]
+
+    def inverse_transform(
+        self, z: np.ndarray, last_value: np.ndarray | float | None = None
+    ) -> np.ndarray:
+        """z -> x exactly. log_ratio needs `last_value`: the observed level just before z[0]."""
+        stats = self._fitted()
+        z = np.asarray(z, dtype=np.float64)
+        x = z * stats["scale"] + stats["shift"]
+        if self.strategy != "log_ratio":
+            return x
+        if last_value is None:
+            raise ValueError(
+                "log_ratio inverse_transform needs last_value, the level before the first ratio"
+            )
+        growth = np.exp(x) - self.eps  # x_t / x_{t-1}
+        return np.asarray(last_value, dtype=np.float64) * np.cumprod(growth, axis=0)
+
+    # --- saving -------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict: strategy, eps and the fitted statistics as lists."""
+        stats = self._fitted()
+        return {
+            "strategy": self.strategy,
+            "eps": self.eps,
+            "stats": {k: np.asarray(v).tolist() for k, v in stats.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> DataNormalizer:
+        normalizer = cls({"strategy": state["strategy"], "eps": state["eps"]})
+        normalizer.stats = {k: np.asarray(v, dtype=np.float64) for k, v in state["stats"].items()}
+        return normalizer
+
+    # --- helpers ------------------------------------------------------------------
+    def _check(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"DataNormalizer expects x of shape (T,) or (T, F), got {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError("DataNormalizer got NaN or infinite values; fill gaps first")
+        if self.strategy == "log_ratio":
+            if len(x) < 2:
+                raise ValueError(f"log_ratio needs at least 2 values, got {len(x)}")
+            if (x <= 0).any():
+                raise ValueError(
+                    "log_ratio needs strictly positive values; use 'zscore' or 'minmax'"
+                )
+        return x
+
+    def _log_ratio(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x[1:] / x[:-1] + self.eps)  # (T-1, ...)
+
+    def _fitted(self) -> dict[str, np.ndarray]:
+        if self.stats is None:
+            raise RuntimeError("DataNormalizer is not fitted: call fit(train_values) first")
+        return self.stats

@@ -1,0 +1,29 @@
+"""What every model in the zoo shares: the input check and the last-step features."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+
+def check_input(x: Tensor, input_size: int, model: str) -> None:
+    """Every model reads x (batch, time, input_size); say which argument is wrong if not."""
+    if not isinstance(x, Tensor) or x.dim() != 3:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{model} expects x of shape (batch, time, features), got {shape}")
+    if x.size(-1) != input_size:
+        raise ValueError(
+            f"{model} was built with input_size={input_size} features, "
+            f"but x has {x.size(-1)} (shape {tuple(x.shape)})"
+        )
+    if x.size(1) == 0:
+        raise ValueError(f"{model} needs at least one time step, got x of shape {tuple(x.shape)}")
+
+
+def top_layer_final(h_n: Tensor, num_directions: int) -> Tensor:
+    """h_n (L*D, B, H) -> (B, D*H): the top layer's final states, directions side by side.
+
+    For a bidirectional layer the reverse direction's final state is at t = 0, having read
+    the whole sequence; output[:, -1] would hold a reverse state that has seen one step.
+    """
+    top = h_n[-num_directions:]  # (D, B, H)
+    return top.transpose(0, 1).reshape(h_n.size(1), -1)  # (B, D*H)

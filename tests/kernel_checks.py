@@ -1,0 +1,47 @@
+"""Checking a Triton kernel function against its float64 PyTorch reference.
+
+The kernels compute in fp32, so the fp32 tolerance is relative to the reference's size:
+||kernel - reference|| <= 1e-5 ||reference|| for the outputs and for every gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+FP32_REL_TOL = 1e-5
+
+
+def rel_err(a: Tensor, ref: Tensor, floor: float = 1e-30) -> float:
+    """||a - ref|| / max(||ref||, floor)."""
+    return ((a.double() - ref).norm() / ref.norm().clamp_min(floor)).item()
+
+
+def compare_with_reference(
+    kernel: Callable[..., tuple[Tensor, ...]],
+    reference: Callable[..., tuple[Tensor, ...]],
+    args64: list[Tensor],
+    dtype: torch.dtype = torch.float32,
+    floor: float = 1e-30,
+    **kwargs: object,
+) -> list[float]:
+    """Relative errors of kernel(args in dtype) vs reference(args64): outputs, then grads.
+
+    Every tensor in args64 is a float64 leaf; the same fixed upstream gradient is pulled
+    back through both. Returns one relative error per output and per argument gradient.
+    `floor` bounds the denominator from below: with saturated gates some gradients vanish
+    (~e^-80) and only an error relative to the upstream gradient's scale (floor=1) means
+    anything.
+    """
+    leaves64 = [a.detach().clone().requires_grad_() for a in args64]
+    ref = reference(*leaves64, **kwargs)
+    upstream = [torch.randn_like(r) for r in ref]
+    ref_grads = torch.autograd.grad(ref, leaves64, upstream)
+    leaves = [a.detach().to(dtype).requires_grad_() for a in args64]
+    out = kernel(*leaves, **kwargs)
+    grads = torch.autograd.grad(out, leaves, [u.to(dtype) for u in upstream])
+    for t in (*out, *grads):
+        assert torch.isfinite(t).all(), "non-finite values from the kernel"
+    return [rel_err(a, r, floor) for a, r in zip((*out, *grads), (*ref, *ref_grads), strict=True)]

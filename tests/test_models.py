@@ -1,0 +1,142 @@
+"""The model zoo: shapes, gradients, parameter counts, dropout in training, and a real
+learning check (every model overfits a tiny batch: the loss drops 10x)."""
+
+import pytest
+import torch
+
+import lstm_scratch as ls
+from lstm_scratch.models import create_model, list_models
+
+B, T, F_IN, OUT = 8, 10, 3, 2
+# small configurations, so the whole zoo trains in seconds; dropout 0 for the overfit check
+SMALL = {
+    "mlp": dict(hidden_sizes=(32,), window=T),
+    "lstm": dict(hidden_size=16, num_layers=2),
+    "gru": dict(hidden_size=16, num_layers=2),
+    "bilstm": dict(hidden_size=12, num_layers=1),
+    "cnn_lstm": dict(conv_channels=8, hidden_size=16),
+    "tcn": dict(channels=(16, 16, 16)),
+    "transformer": dict(d_model=16, nhead=2, num_layers=1, dim_feedforward=32),
+    "attention_lstm": dict(hidden_size=16, num_layers=1, attention_size=8),
+    "multiscale_hybrid": dict(d_model=16, num_blocks=2, num_heads=2, head_hidden=16),
+}
+
+
+def test_every_model_is_listed():
+    assert list_models() == sorted(SMALL)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_shape_and_finite_gradient_for_every_parameter(name):
+    torch.manual_seed(0)
+    model = create_model(name, F_IN, OUT, **SMALL[name])
+    y = model(torch.randn(B, T, F_IN))
+    assert y.shape == (B, OUT)
+    (y ** 2).sum().backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None, f"{name}: no gradient for {pname}"
+        assert torch.isfinite(p.grad).all(), f"{name}: non-finite gradient for {pname}"
+    assert model(torch.randn(1, 4, F_IN)).shape == (1, OUT)  # other batch and length
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_dropout_is_applied_in_training_only(name):
+    """Monte Carlo dropout samples the model in train mode; it needs dropout to be live."""
+    torch.manual_seed(1)
+    model = create_model(name, F_IN, OUT, **SMALL[name], dropout=0.3)
+    x = torch.randn(B, T, F_IN)
+    assert not torch.equal(model(x), model(x))
+    model.eval()
+    assert torch.equal(model(x), model(x))
+
+
+def lstm_count(I, H, layers, D):
+    """torch's LSTM: 4((I_l + H) H + 2H) per direction and layer, I_l = D H above layer 0."""
+    return sum(D * 4 * (((I if l == 0 else D * H) + H) * H + 2 * H) for l in range(layers))
+
+
+def gru_count(I, H, layers, D):
+    return sum(D * 3 * (((I if l == 0 else D * H) + H) * H + 2 * H) for l in range(layers))
+
+
+def n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_parameter_counts_match_the_closed_forms():
+    head = lambda width: width * OUT + OUT  # noqa: E731
+    assert n_params(create_model("lstm", F_IN, OUT)) == lstm_count(F_IN, 64, 2, 1) + head(64)
+    assert n_params(create_model("bilstm", F_IN, OUT)) == lstm_count(F_IN, 64, 2, 2) + head(128)
+    assert n_params(create_model("gru", F_IN, OUT)) == gru_count(F_IN, 64, 2, 1) + head(64)
+    bigru = create_model("gru", F_IN, OUT, num_layers=3, bidirectional=True, hidden_size=8)
+    assert n_params(bigru) == gru_count(F_IN, 8, 3, 2) + head(16)
+
+
+def hybrid_count(F, O, d, H, blocks, hh):
+    """The parameters of multiscale_hybrid, layer by layer (see models/hybrid.py)."""
+    linear = lambda i, o: i * o + o  # noqa: E731
+    multiscale = lambda ks: sum(d * d * k + d for k in ks) + linear(len(ks) * d, d)  # noqa: E731
+    bilstm_block = lstm_count(d, H, 1, 2) + linear(2 * H, d) + 2 * d
+    attention = linear(d, 3 * d) + linear(d, d) + 2 * d  # in_proj, out_proj, its LayerNorm
+    return (linear(F, d) + 2 * d + multiscale((3, 5, 7)) + multiscale((3, 5, 9))
+            + linear(2 * d, d) + 2 * d + blocks * bilstm_block + blocks // 2 * attention
+            + 3 * (linear(3 * d, hh) + linear(hh, O)) + linear(3 * O, O) + O)
+
+
+def test_multiscale_hybrid_at_default_size():
+    """Defaults: 9 features, d_model 256, 4 BiLSTM blocks, 8 heads, 3 outputs."""
+    torch.manual_seed(2)
+    model = create_model("multiscale_hybrid", 9, 3).eval()
+    assert n_params(model) == hybrid_count(9, 3, 256, 256, 4, 128)
+    with torch.no_grad():
+        y = model(torch.randn(8, 50, 9))
+    assert y.shape == (8, 3) and torch.isfinite(y).all()
+
+
+def overfit(name, steps=300, lr=1e-2):
+    """Train on one fixed batch with random targets; return (initial, final) loss."""
+    torch.manual_seed(3)
+    model = create_model(name, F_IN, OUT, **SMALL[name], dropout=0.0)
+    x, y = torch.randn(16, 6, F_IN), torch.randn(16, OUT)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    first, step = None, 0
+    for step in range(steps):  # noqa: B007 (returned: how many steps it took)
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        first = loss.item() if first is None else first
+        if loss.item() < first / 12:  # a margin past the 10x asked for; stop to save time
+            break
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return first, loss.item(), step
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_every_model_overfits_a_tiny_batch(name):
+    first, last, steps = overfit(name)
+    print(f"{name}: loss {first:.4f} -> {last:.4f} in {steps} steps")
+    assert last < first / 10, f"{name}: loss only went from {first:.4f} to {last:.4f}"
+
+
+def test_bad_config_and_input_errors():
+    with pytest.raises(ValueError, match=r"unknown config keys \['hiden_size'\]"):
+        create_model("lstm", F_IN, OUT, hiden_size=3)
+    with pytest.raises(ValueError, match="unknown model 'lsmt'"):
+        create_model("lsmt", F_IN, OUT)
+    for name in sorted(SMALL):
+        model = create_model(name, F_IN, OUT, **SMALL[name])
+        with pytest.raises(ValueError, match="input_size=3"):
+            model(torch.randn(B, T, F_IN + 1))
+        with pytest.raises(ValueError, match="batch, time, features"):
+            model(torch.randn(T, F_IN))
+    with pytest.raises(ValueError, match="embed_dim must be divisible by num_heads"):
+        create_model("transformer", F_IN, OUT, d_model=10, nhead=4)
+    with pytest.raises(ValueError, match="kernel_size must be greater than zero"):
+        create_model("tcn", F_IN, OUT, kernel_size=0)
+
+
+def test_attention_lstm_returns_its_weights():
+    model = ls.create_model("attention_lstm", F_IN, OUT, **SMALL["attention_lstm"])
+    y, weights = model.forward_with_weights(torch.randn(B, T, F_IN))
+    assert y.shape == (B, OUT) and weights.shape == (B, T)
+    torch.testing.assert_close(weights.sum(1), torch.ones(B))
