@@ -29,7 +29,6 @@ import datetime
 import itertools
 import json
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -55,25 +54,6 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-class _GRUStack(RecurrentStack):
-    """A GRU stack for the benchmark when `lstm_scratch` has no GRU module yet."""
-
-    mode = "GRU"
-    num_gates = 3
-
-    def parameter_shapes(self, layer_input_size: int) -> dict[str, tuple[int, ...]]:
-        H = self.hidden_size
-        shapes = {"weight_ih": (3 * H, layer_input_size), "weight_hh": (3 * H, H)}
-        return {**shapes, "bias_ih": (3 * H,), "bias_hh": (3 * H,)}
-
-    def state_sizes(self) -> tuple[int]:
-        return (self.hidden_size,)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out, (h,) = self.forward_states(x, None)
-        return out, h
-
-
 def build(mode: str, H: int, layers: int, bidi: bool, with_autograd: bool) -> dict[str, nn.Module]:
     """The implementations to compare at one grid point, sharing torch's weights."""
     if mode == "LSTM":
@@ -82,8 +62,7 @@ def build(mode: str, H: int, layers: int, bidi: bool, with_autograd: bool) -> di
         ours = {n: ls.LSTM(INPUT_SIZE, H, layers, bidirectional=bidi, backend=n) for n in names}
     else:
         ref = nn.GRU(INPUT_SIZE, H, layers, bidirectional=bidi)
-        cls = getattr(ls, "GRU", _GRUStack)
-        ours = {"torch": cls(INPUT_SIZE, H, layers, bidirectional=bidi, backend="torch")}
+        ours = {"torch": ls.GRU(INPUT_SIZE, H, layers, bidirectional=bidi, backend="torch")}
     for m in ours.values():
         m.load_state_dict(ref.state_dict())
     return {"nn": ref, **ours}
@@ -215,7 +194,8 @@ def compile_probe(threads: int, timeout: float) -> dict:
 # One training epoch per model, each in a subprocess (its own max RSS)
 # ---------------------------------------------------------------------------------------
 
-EPOCH = {"samples": 1000, "seq_len": 20, "features": 1, "batch_size": 32, "hidden_size": 64}
+EPOCH = {"samples": 1000, "seq_len": 20, "features": 1, "batch_size": 32, "hidden_size": 64,
+         "num_layers": 2}  # hidden_size, num_layers: the zoo's LSTM defaults
 
 
 def epoch_models() -> list[str]:
@@ -232,7 +212,9 @@ def make_model(name: str, backend: str) -> nn.Module:
     if name == "nn.LSTM":
         return _NNLSTMNet(F, H)
     if name == "create_lstm_model":
-        model = ls.create_lstm_model({"input_size": F, "hidden_size": H})
+        model = ls.create_lstm_model(
+            {"input_size": F, "hidden_size": H, "num_layers": EPOCH["num_layers"]}
+        )
     else:
         from lstm_scratch import models
 
@@ -248,7 +230,7 @@ class _NNLSTMNet(nn.Module):
 
     def __init__(self, F: int, H: int) -> None:
         super().__init__()
-        self.lstm = nn.LSTM(F, H, batch_first=True)
+        self.lstm = nn.LSTM(F, H, EPOCH["num_layers"], batch_first=True)
         self.head = nn.Linear(H, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -262,7 +244,6 @@ def one_epoch(name: str, backend: str, threads: int) -> dict:
     x, y = torch.randn(n, T, F), torch.randn(n, 1)
     model = make_model(name, backend)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     for i in range(0, n, bs):
         opt.zero_grad()
@@ -270,15 +251,23 @@ def one_epoch(name: str, backend: str, threads: int) -> dict:
         loss.backward()
         opt.step()
     seconds_ = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"model": name, "backend": backend, "epoch_s": seconds_,
-            "peak_rss_mb": rss / 1024, "rss_growth_mb": (rss - rss_before) / 1024}
+    return {"model": name, "backend": backend, "epoch_s": seconds_, "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss, not inherited at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def epoch_table(threads: int) -> list[dict]:
     jobs = [(name, "auto") for name in epoch_models()]
     lstm_name = "lstm" if ("lstm", "auto") in jobs else "create_lstm_model"
     jobs += [(lstm_name, "autograd"), ("nn.LSTM", "-")]
+    if ("gru", "auto") in jobs:
+        jobs.append(("gru", "autograd"))
     rows = []
     for name, backend in jobs:
         cmd = [sys.executable, __file__, "--epoch-one", name, backend, "--threads", str(threads)]

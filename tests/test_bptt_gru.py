@@ -7,9 +7,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+import lstm_scratch as ls
 from lstm_scratch import backends
 from lstm_scratch.bptt import gru_direction
-from lstm_scratch.recurrent import RecurrentStack
 
 F64 = torch.float64
 
@@ -68,34 +68,31 @@ def test_single_layer_both_directions_match_nn_gru(packed):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
 
 
-class TinyGRU(RecurrentStack):
-    """The least a GRU module needs, to check that the registration serves one."""
-
-    mode = "GRU"
-    num_gates = 3
-
-    def parameter_shapes(self, layer_input_size):
-        H = self.hidden_size
-        return {"weight_ih": (3 * H, layer_input_size), "weight_hh": (3 * H, H),
-                "bias_ih": (3 * H,), "bias_hh": (3 * H,)}
-
-    def state_sizes(self):
-        return (self.hidden_size,)
-
-    def forward(self, input, hx=None):
-        out, (h,) = self.forward_states(input, None if hx is None else (hx,))
-        return out, h
-
-
-def test_registered_backend_runs_a_gru_module_like_nn_gru():
+@pytest.mark.parametrize("packed", [False, True])
+def test_gru_module_runs_the_hand_backward_like_nn_gru(packed):
     torch.manual_seed(0)
     ref = nn.GRU(4, 5, 2, bidirectional=True, batch_first=True).to(F64)
-    ours = TinyGRU(4, 5, 2, bidirectional=True, batch_first=True, dtype=F64)
+    ours = ls.GRU(4, 5, 2, bidirectional=True, batch_first=True, dtype=F64)
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(3, 6, 4, dtype=F64, requires_grad=True)
     assert backends.select(ours, x).name == "torch"
-    (o1, h1), (o2, h2) = ours(x), ref(x)
-    g1 = torch.autograd.grad(o1.sum() + h1.pow(2).sum(), [x, *ours.parameters()])
-    g2 = torch.autograd.grad(o2.sum() + h2.pow(2).sum(), [x, *ref.parameters()])
-    for a, b in zip((o1, h1, *g1), (o2, h2, *g2), strict=True):
+    lengths = [6, 2, 4]
+
+    def run(m):
+        inp = x
+        if packed:
+            inp = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, h = m(inp)
+        if packed:
+            out = pad_packed_sequence(out, batch_first=True)[0]
+        grads = torch.autograd.grad(out.pow(2).sum() + h.pow(3).sum(), [x, *m.parameters()])
+        return (out, h, *grads)
+
+    for a, b in zip(run(ours), run(ref), strict=True):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+def test_gru_layer_norm_falls_back_to_autograd():
+    x = torch.randn(3, 2, 4)
+    assert backends.select(ls.GRU(4, 5, layer_norm=True), x).name == "autograd"
+    assert backends.select(ls.GRU(4, 5, backend="autograd"), x).name == "autograd"
