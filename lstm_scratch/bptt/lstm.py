@@ -137,16 +137,17 @@ class LSTMFunction(torch.autograd.Function):
         # Local derivatives for all steps at once (see the module docstring):
         #   da_{i,f,g} = dc_t * J_{i,f,g}     da_o = dm_t * J_o
         #   dc_t      += dm_t * K             dc_{t-1} = dc_t * F
-        J = torch.cat(
-            [
-                g * i * (1 - i),  # J_i
-                cs[:-1] * f * (1 - f),  # J_f
-                i * (1 - g * g),  # J_g
-                tanh_cs * o * (1 - o),  # J_o
-            ],
-            dim=2,
-        )  # (T, B, 4H); becomes da_t in place
-        K = o * (1 - tanh_cs * tanh_cs)  # (T, B, H)
+        # Written block by block into preallocated memory: at large sizes these passes
+        # over (T, B, H) are a sizeable part of the backward. sigma' = s - s*s.
+        J = torch.empty_like(gates)  # (T, B, 4H); becomes da_t in place
+        J_i, J_f, J_g, J_o = J.chunk(4, dim=2)
+        torch.addcmul(i, i, i, value=-1, out=J_i).mul_(g)  # J_i = g_t * i_t (1 - i_t)
+        torch.addcmul(f, f, f, value=-1, out=J_f).mul_(cs[:-1])  # J_f = c_{t-1} f_t (1 - f_t)
+        torch.mul(g, g, out=J_g).mul_(i)
+        torch.sub(i, J_g, out=J_g)  # J_g = i_t (1 - g_t^2)
+        torch.addcmul(o, o, o, value=-1, out=J_o).mul_(tanh_cs)  # J_o = tanh(c_t) o_t (1 - o_t)
+        K = torch.mul(tanh_cs, tanh_cs).mul_(o)
+        torch.sub(o, K, out=K)  # K = o_t (1 - tanh(c_t)^2), (T, B, H)
         F = f
         if mask is not None:  # past a sequence's end: da = 0, dc and dh pass unchanged
             J *= mask
