@@ -378,7 +378,9 @@ def plot(result: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny grid")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch threads; on a crowded machine 1 is steadier (2 threads "
+                             "fork/join per GEMM and stall when the cores are taken)")
     parser.add_argument("--budget", type=float, default=4.0,
                         help="seconds of timing per grid point and mode (at least 1 round)")
     parser.add_argument("--max-rounds", type=int, default=5)
@@ -407,6 +409,8 @@ def main() -> None:
 
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"cpu-{date}{'-quick' if args.quick else ''}"
+    if args.threads != 2:
+        stem = stem.with_name(f"{stem.name}-{args.threads}threads")
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     stem.with_suffix(".md").write_text(markdown(result))
     plot(result, stem.with_suffix(".png"))
