@@ -281,3 +281,6 @@ def _autograd_lstm_direction(
 
 
 backends.register("LSTM", "autograd", _autograd_lstm_direction)
+
+# The hand-written backward (the "torch" backend, also for the GRU) registers itself here.
+from . import bptt  # noqa: E402, F401
