@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numbers
 
+from torch import Tensor
+
 
 def check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
@@ -31,3 +33,31 @@ def check_probability(name: str, value: object) -> float:
             f"of an element being zeroed, got {value!r}"
         )
     return float(value)
+
+
+def check_cell_state(
+    state: Tensor, k: int, label: str, cell: str, batched: bool, batch: int, hidden_size: int
+) -> Tensor:
+    """Check state tensor number k given to a cell, as torch does; return it as (B, H).
+
+    `label` is how torch's messages name it (the GRU's "hidden", the LSTM's "hx[0]"),
+    `cell` the module's name.
+    """
+    if state.dim() not in (1, 2):
+        raise ValueError(f"{cell}: Expected {label} to be 1D or 2D, got {state.dim()}D instead")
+    want = 2 if batched else 1
+    if state.dim() != want:
+        kind = "batched 2-D" if batched else "unbatched 1-D"
+        raise RuntimeError(
+            f"For {kind} input, {label} should also be {want}-D, got {state.dim()}-D"
+        )
+    state = state if batched else state.unsqueeze(0)  # (B, H)
+    if state.size(0) != batch:
+        raise RuntimeError(
+            f"Input batch size {batch} doesn't match hidden{k} batch size {state.size(0)}"
+        )
+    if state.size(1) != hidden_size:
+        raise RuntimeError(
+            f"hidden{k} has inconsistent hidden_size: got {state.size(1)}, expected {hidden_size}"
+        )
+    return state

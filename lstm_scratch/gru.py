@@ -13,7 +13,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from . import backends
 from . import functional as F
-from .checks import check_bool, check_positive_int
+from .checks import check_bool, check_cell_state, check_positive_int
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
 
@@ -103,24 +103,7 @@ class GRUCell(nn.Module):
     def _check_hx(self, hx: Tensor, batched: bool, batch: int) -> Tensor:
         if not isinstance(hx, Tensor):
             raise TypeError(f"hx should be a Tensor, got {type(hx).__name__}")
-        if hx.dim() not in (1, 2):
-            raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
-        if hx.dim() != (2 if batched else 1):
-            kind = "batched 2-D" if batched else "unbatched 1-D"
-            raise RuntimeError(
-                f"For {kind} input, hx should also be {2 if batched else 1}-D, got {hx.dim()}-D"
-            )
-        h = hx if batched else hx.unsqueeze(0)  # (B, H)
-        if h.size(0) != batch:
-            raise RuntimeError(
-                f"Input batch size {batch} doesn't match hidden0 batch size {h.size(0)}"
-            )
-        if h.size(1) != self.hidden_size:
-            raise RuntimeError(
-                f"hidden0 has inconsistent hidden_size: got {h.size(1)}, "
-                f"expected {self.hidden_size}"
-            )
-        return h
+        return check_cell_state(hx, 0, "hidden", "GRUCell", batched, batch, self.hidden_size)
 
 
 class GRU(RecurrentStack):

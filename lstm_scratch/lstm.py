@@ -15,7 +15,7 @@ from torch.nn.utils.rnn import PackedSequence
 from . import backends
 from . import functional as F
 from . import variants as V
-from .checks import check_bool, check_positive_int
+from .checks import check_bool, check_cell_state, check_positive_int
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
 
@@ -138,29 +138,10 @@ class LSTMCell(nn.Module):
     def _check_hx(self, hx: LSTMState, batched: bool, batch: int) -> LSTMState:
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
             raise TypeError("hx should be a tuple (h, c) of two tensors")
-        for k, value in enumerate(hx):
-            if value.dim() not in (1, 2):
-                raise ValueError(
-                    f"LSTMCell: Expected hx[{k}] to be 1D or 2D, got {value.dim()}D instead"
-                )
-            if value.dim() != (2 if batched else 1):
-                kind = "batched 2-D" if batched else "unbatched 1-D"
-                raise RuntimeError(
-                    f"For {kind} input, hx[{k}] should also be {2 if batched else 1}-D, "
-                    f"got {value.dim()}-D"
-                )
-        hx = tuple(v if batched else v.unsqueeze(0) for v in hx)
-        for k, value in enumerate(hx):
-            if value.size(0) != batch:
-                raise RuntimeError(
-                    f"Input batch size {batch} doesn't match hidden{k} batch size {value.size(0)}"
-                )
-            if value.size(1) != self.hidden_size:
-                raise RuntimeError(
-                    f"hidden{k} has inconsistent hidden_size: got {value.size(1)}, "
-                    f"expected {self.hidden_size}"
-                )
-        return hx
+        return tuple(
+            check_cell_state(v, k, f"hx[{k}]", "LSTMCell", batched, batch, self.hidden_size)
+            for k, v in enumerate(hx)
+        )
 
 
 class StackedLSTM(RecurrentStack):
