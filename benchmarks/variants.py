@@ -36,31 +36,16 @@ import torch
 from torch import Tensor, nn
 
 import lstm_scratch as ls
+from lstm_scratch.datasets import co2_path
 from lstm_scratch.toy_tasks import ADDING_BASELINE_MSE, adding_problem
+from lstm_scratch.variants import PAPER_VARIANTS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-# Greff et al.'s names -> our options; V and every ablation but NP carry peepholes
-PAPER_VARIANTS: dict[str, dict] = {
-    "V": {"variant": "vanilla", "peephole": True},
-    "NIG": {"variant": "NIG", "peephole": True},
-    "NFG": {"variant": "NFG", "peephole": True},
-    "NOG": {"variant": "NOG", "peephole": True},
-    "NIAF": {"variant": "NIAF", "peephole": True},
-    "NOAF": {"variant": "NOAF", "peephole": True},
-    "CIFG": {"variant": "CIFG", "peephole": True},
-    "NP": {"variant": "NP", "peephole": False},
-}
 ADDING_LENGTH = 50
 CO2_WINDOW = 24  # months of history per example
-
-
-def default_co2_path() -> Path:
-    """The package's embedded copy if there is one, else the shared data folder."""
-    packaged = REPO / "lstm_scratch" / "datasets" / "co2.csv"
-    return packaged if packaged.exists() else REPO.parent / "shared" / "data" / "co2.csv"
 
 
 def load_co2_monthly(path: Path) -> np.ndarray:
@@ -247,7 +232,7 @@ def write_outputs(results: dict, out: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--co2", type=Path, default=default_co2_path(), help="co2.csv path")
+    parser.add_argument("--co2", type=Path, default=Path(co2_path()), help="co2.csv path")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=16)

@@ -39,6 +39,18 @@ from .functional.lstm_variants import (
 
 DROPOUT_MODES = ("standard", "variational")
 GATE_STACKED = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # (4H, ...) in torch
+# Greff et al.'s eight names -> our options: the paper's V and every ablation but NP
+# carry peepholes, so e.g. the paper's NFG is ls.LSTM(..., **PAPER_VARIANTS["NFG"]).
+PAPER_VARIANTS: dict[str, dict[str, str | bool]] = {
+    "V": {"variant": "vanilla", "peephole": True},
+    "NIG": {"variant": "NIG", "peephole": True},
+    "NFG": {"variant": "NFG", "peephole": True},
+    "NOG": {"variant": "NOG", "peephole": True},
+    "NIAF": {"variant": "NIAF", "peephole": True},
+    "NOAF": {"variant": "NOAF", "peephole": True},
+    "CIFG": {"variant": "CIFG", "peephole": True},
+    "NP": {"variant": "NP", "peephole": False},
+}
 
 
 def check_variant(variant: object, coupled: object) -> str:

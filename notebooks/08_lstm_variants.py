@@ -56,18 +56,10 @@ import torch
 
 import lstm_scratch as ls
 from lstm_scratch.toy_tasks import ADDING_BASELINE_MSE, adding_problem
+from lstm_scratch.variants import PAPER_VARIANTS
 
 torch.manual_seed(0)
-PAPER = {
-    "V": {"variant": "vanilla", "peephole": True},
-    "NIG": {"variant": "NIG", "peephole": True},
-    "NFG": {"variant": "NFG", "peephole": True},
-    "NOG": {"variant": "NOG", "peephole": True},
-    "NIAF": {"variant": "NIAF", "peephole": True},
-    "NOAF": {"variant": "NOAF", "peephole": True},
-    "CIFG": {"variant": "CIFG", "peephole": True},
-    "NP": {"variant": "NP", "peephole": False},
-}
+PAPER = PAPER_VARIANTS  # Greff et al.'s names -> our options (lstm_scratch/variants.py)
 
 # %% [markdown]
 # ## Parameters: the shapes say which gates exist

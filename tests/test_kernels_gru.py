@@ -2,11 +2,11 @@
 
 import pytest
 import torch
+from kernel_checks import FP32_REL_TOL, compare_with_reference, rel_err
 from torch import nn
 
 import kernels
 from kernels.gru_v1_fused_gates import gru_reference
-from tests.kernel_checks import FP32_REL_TOL, compare_with_reference, rel_err
 
 GRU_KERNELS = [kernels.gru_v1, kernels.gru_v2]
 

@@ -6,12 +6,12 @@ shapes are tiny. H values that are not powers of two exercise the masked padding
 
 import pytest
 import torch
+from kernel_checks import FP32_REL_TOL, compare_with_reference
 
 import kernels
 from kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
 from kernels.lstm_v1_fused_gates import lstm_reference
 from lstm_scratch.functional import layer_norm_lstm_layer
-from tests.kernel_checks import FP32_REL_TOL, compare_with_reference
 
 LSTM_KERNELS = [kernels.lstm_v1, kernels.lstm_v2]
 
@@ -127,8 +127,16 @@ def test_layer_norm_lstm_kernel_matches_the_library_step_in_float64():
 
 
 def test_layer_norm_lstm_kernel_long_sequence_does_not_drift():
-    errors = compare_with_reference(kernels.ln_lstm_v1, ln_lstm_reference, ln_args(256, 2, 3))
-    assert max(errors) <= FP32_REL_TOL, errors
+    """Outputs within 1e-5 of float64 after 256 steps. The gradients flow back through 256
+    layer normalisations and lose more than 1e-5 in float32 whoever computes them: torch's
+    own float32 autograd of the same reference is off by up to ~1e-4 here. So each
+    gradient must be within 4x of torch's float32 error (or within 1e-5)."""
+    args = ln_args(256, 2, 3)
+    errors = compare_with_reference(kernels.ln_lstm_v1, ln_lstm_reference, args)
+    torch_fp32 = compare_with_reference(ln_lstm_reference, ln_lstm_reference, args)
+    assert max(errors[:3]) <= FP32_REL_TOL, errors[:3]
+    for ours, torchs in zip(errors[3:], torch_fp32[3:], strict=True):
+        assert ours <= max(FP32_REL_TOL, 4 * torchs), (errors, torch_fp32)
 
 
 def test_layer_norm_lstm_kernel_saturated_gates_stay_finite_and_exact():
