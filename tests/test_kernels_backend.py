@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from helpers import assert_same_run
 from kernel_checks import FP32_REL_TOL, rel_err
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -11,7 +12,6 @@ from torch.nn.utils.rnn import pack_padded_sequence
 import kernels
 import lstm_scratch as ls
 from lstm_scratch import backends, triton_backend
-from tests.helpers import assert_same_run
 
 
 def twin(backend, **options):
