@@ -6,7 +6,7 @@ side on h slices of size E/h of projected queries, keys and values, and mixes th
     head_i = softmax(Q W_q,i (K W_k,i)^T / sqrt(E/h) + M) V W_v,i      (L, E/h)
     out    = [head_1 ... head_h] W_o^T + b_o                             (L, E)
 
-The math is `functional.scaled_dot_product_attention`; this module holds torch's
+The math is `functional.dot_product_attention`; this module holds torch's
 parameters (`in_proj_weight` (3E, E) packed [W_q; W_k; W_v], or `q/k/v_proj_weight`
 when kdim or vdim differ from E, `in_proj_bias`, `out_proj`, `bias_k`, `bias_v`) and
 does the reshaping and mask handling exactly as torch does.
@@ -168,7 +168,7 @@ class MultiheadAttention(nn.Module):
             kpm = key_padding_mask.view(B, 1, 1, S).expand(B, H, 1, S).reshape(B * H, 1, S)
             mask = kpm if mask is None else mask + kpm
         p = self.dropout if self.training else 0.0
-        out, weights = F.scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
+        out, weights = F.dot_product_attention(q, k, v, mask, dropout_p=p)
         # (B*H, L, hd) -> (L, B, E): heads side by side, then the output projection
         out = self.out_proj(out.transpose(0, 1).reshape(L, B, E))  # (L, B, E)
 

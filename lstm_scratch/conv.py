@@ -3,8 +3,8 @@
 Both take torch's convolution layout, x (B, C, T) or unbatched (C, T), and return
 (B, C_out, T): the same length, because the padding is all on the left. The math is
 `functional.causal_conv1d`. `weight` and `bias` have nn.Conv1d's names and shapes, so a
-CausalConv1d's state_dict loads into nn.Conv1d(C, C_out, K, dilation=d) (used on the
-left-padded input) and back.
+CausalConv1d's state_dict loads into torch's Conv1d with C, C_out, K and dilation d
+(used on the left-padded input) and back.
 """
 
 from __future__ import annotations

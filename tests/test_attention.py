@@ -1,6 +1,6 @@
-"""MultiheadAttention vs torch.nn.MultiheadAttention, scaled dot-product attention vs
-F.scaled_dot_product_attention, AttentionPooling and PositionalEncoding vs their equations,
-TransformerEncoderLayer vs torch.nn.TransformerEncoderLayer."""
+"""MultiheadAttention vs torch.nn.MultiheadAttention, our F.dot_product_attention vs
+torch's scaled_dot_product_attention, AttentionPooling and PositionalEncoding vs their
+equations, TransformerEncoderLayer vs torch.nn.TransformerEncoderLayer."""
 
 import itertools
 import math
@@ -153,7 +153,7 @@ def test_sdpa_matches_torch(mask):
         "float": (torch.randn(L, S, dtype=torch.float64),) * 2,
     }[mask]
     causal = mask == "causal"
-    out, weights = F.scaled_dot_product_attention(q, k, v, ours_mask, is_causal=causal, scale=0.3)
+    out, weights = F.dot_product_attention(q, k, v, ours_mask, is_causal=causal, scale=0.3)
     ref = nn.functional.scaled_dot_product_attention(q, k, v, torch_mask, is_causal=causal,
                                                      scale=0.3)
     assert (out - ref).abs().max() < 1e-12

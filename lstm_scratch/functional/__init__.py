@@ -7,8 +7,8 @@ here, each function with its equation in the docstring and shapes in the comment
 from .attention import (
     additive_attention_pooling,
     causal_mask,
+    dot_product_attention,
     mask_to_additive,
-    scaled_dot_product_attention,
 )
 from .basic import dropout, layer_norm, linear
 from .conv import causal_conv1d, weight_norm
@@ -70,7 +70,7 @@ __all__ = [
     "additive_attention_pooling",
     "causal_mask",
     "mask_to_additive",
-    "scaled_dot_product_attention",
+    "dot_product_attention",
     "causal_conv1d",
     "weight_norm",
     "sinusoidal_positions",

@@ -45,7 +45,7 @@ def causal_mask(
     return torch.ones(length, S, dtype=torch.bool, device=device).triu(1)
 
 
-def scaled_dot_product_attention(
+def dot_product_attention(
     query: Tensor,
     key: Tensor,
     value: Tensor,

@@ -12,7 +12,7 @@ with x = 0 before t = 0. Written out:
     3. keep every d-th element of each window: the K taps      (B, C, T, K)
     4. one matrix product with W flattened to (O, C K)         (B, T, O)
 
-This is F.conv1d(pad_left(x), W, b, dilation=d), i.e. cross-correlation as torch does it.
+This equals torch's conv1d applied to pad_left(x) with W, b and dilation d: cross-correlation.
 The receptive field of one such convolution is (K - 1) d + 1 steps.
 """
 
