@@ -20,7 +20,7 @@ $(STAMP): requirements-dev.txt setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV_ARGS) $(VENV)
 	$(if $(strip $(TORCH_SPEC)),$(BIN)/pip install -q "$(TORCH_SPEC)")
 	$(BIN)/pip install -q -r requirements-dev.txt
-	$(BIN)/pip install -q --no-build-isolation --no-deps -e .
+	$(BIN)/pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
