@@ -35,6 +35,24 @@ def check_probability(name: str, value: object) -> float:
     return float(value)
 
 
+def check_cell_input(
+    input: Tensor, cell: str, input_size: int, weight: Tensor
+) -> tuple[Tensor, bool]:
+    """Check a cell's input (B, I) or unbatched (I,) as torch does; return it as (B, I)
+    and whether it was batched."""
+    if input.dim() not in (1, 2):
+        raise ValueError(f"{cell}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+    batched = input.dim() == 2
+    x = input if batched else input.unsqueeze(0)  # (B, I)
+    if x.size(1) != input_size:
+        raise RuntimeError(
+            f"input has inconsistent input_size: got {x.size(1)} expected {input_size}"
+        )
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"input dtype ({x.dtype}) does not match weight dtype ({weight.dtype})")
+    return x, batched
+
+
 def check_cell_state(
     state: Tensor, k: int, label: str, cell: str, batched: bool, batch: int, hidden_size: int
 ) -> Tensor:

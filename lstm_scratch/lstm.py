@@ -15,7 +15,7 @@ from torch.nn.utils.rnn import PackedSequence
 from . import backends
 from . import functional as F
 from . import variants as V
-from .checks import check_bool, check_cell_state, check_positive_int
+from .checks import check_bool, check_cell_input, check_cell_state, check_positive_int
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
 
@@ -107,18 +107,7 @@ class LSTMCell(nn.Module):
         return s + V.variant_repr(self)
 
     def forward(self, input: Tensor, hx: LSTMState | None = None) -> LSTMState:
-        if input.dim() not in (1, 2):
-            raise ValueError(f"LSTMCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        batched = input.dim() == 2
-        x = input if batched else input.unsqueeze(0)  # (B, I)
-        if x.size(1) != self.input_size:
-            raise RuntimeError(
-                f"input has inconsistent input_size: got {x.size(1)} expected {self.input_size}"
-            )
-        if x.dtype != self.weight_ih.dtype:
-            raise RuntimeError(
-                f"input dtype ({x.dtype}) does not match weight dtype ({self.weight_ih.dtype})"
-            )
+        x, batched = check_cell_input(input, "LSTMCell", self.input_size, self.weight_ih)  # (B, I)
         if hx is None:
             zeros = x.new_zeros(x.size(0), self.hidden_size)
             hx = (zeros, zeros)

@@ -161,23 +161,6 @@ def gru_direction(
     return out, h
 
 
-SUPPORTED = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
-
-
-def why_not(module: nn.Module, x: Tensor) -> str | None:
-    """Why the "torch" backend cannot run this GRU, or None if it can."""
-    if getattr(module, "layer_norm", False):
-        return "layer_norm=True: the hand-written backward covers the plain GRU cell only"
-    if getattr(module, "proj_size", 0):
-        return "proj_size > 0: the GRU has no projection"
-    names = set(module.layer_parameters(0, False))
-    if not names <= SUPPORTED:
-        return f"parameters {sorted(names - SUPPORTED)} are not part of the plain GRU cell"
-    if not x.is_floating_point():
-        return f"dtype {x.dtype} is not a floating point type"
-    return None
-
-
 def run(
     module: nn.Module,
     x: Tensor,

@@ -213,21 +213,6 @@ def lstm_direction(
     return out, (h, c)
 
 
-SUPPORTED = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"}
-
-
-def why_not(module: nn.Module, x: Tensor) -> str | None:
-    """Why the "torch" backend cannot run this LSTM, or None if it can."""
-    if getattr(module, "layer_norm", False):
-        return "layer_norm=True: the hand-written backward covers the plain LSTM cell only"
-    names = set(module.layer_parameters(0, False))
-    if not names <= SUPPORTED:
-        return f"parameters {sorted(names - SUPPORTED)} are not part of the plain LSTM cell"
-    if not x.is_floating_point():
-        return f"dtype {x.dtype} is not a floating point type"
-    return None
-
-
 def run(
     module: nn.Module,
     x: Tensor,
