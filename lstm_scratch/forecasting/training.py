@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm.auto import tqdm
+
+from .validation import check_choice, check_training_values
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 100,
@@ -39,6 +42,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "patience": 15,  # epochs without improvement before stopping; None: never stop early
     "accumulation_steps": 1,
     "amp": True,  # float16 autocast; used on CUDA only
+    "on_nonfinite": "raise",  # a NaN/inf loss: "raise", or "stop" (keep the best epoch, warn)
 }
 SCHEDULERS = ("plateau", "cosine", None)
 
@@ -68,13 +72,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
 def check_train_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """TRAIN_DEFAULTS overridden by the matching keys of config, checked."""
     merged = {**TRAIN_DEFAULTS, **{k: v for k, v in config.items() if k in TRAIN_DEFAULTS}}
-    for key in ("epochs", "batch_size", "accumulation_steps"):
-        if not isinstance(merged[key], int) or merged[key] <= 0:
-            raise ValueError(f"{key} should be a positive int, got {merged[key]!r}")
-    if merged["scheduler"] not in SCHEDULERS:
-        raise ValueError(f"scheduler should be one of {SCHEDULERS}, got {merged['scheduler']!r}")
-    if not merged["learning_rate"] > 0:
-        raise ValueError(f"learning_rate should be positive, got {merged['learning_rate']!r}")
+    check_training_values(merged)
+    check_choice("scheduler", merged["scheduler"], SCHEDULERS)
     return merged
 
 
@@ -122,8 +121,10 @@ def fit_network(
 
     history: one dict per epoch with epoch, train_loss, val_loss (None without a validation
     set), lr. Early stopping watches val_loss (train_loss without validation data) and the
-    best epoch's weights are loaded back before returning. All tensors must already be on
-    the network's device. verbose=False prints nothing.
+    best epoch's weights are loaded back before returning. A NaN or infinite loss raises
+    TrainingDivergedError; with config on_nonfinite="stop" it ends training with a
+    RuntimeWarning and the best finite epoch instead (and still raises if there is none).
+    All tensors must already be on the network's device. verbose=False prints nothing.
     """
     cfg = check_train_config(config or {})
     rank, world_size = _world()
@@ -148,7 +149,7 @@ def fit_network(
     generator = torch.Generator().manual_seed(seed)
 
     history: list[dict[str, float]] = []
-    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    best_loss, best_state, stale = math.inf, None, 0
     bar = tqdm(
         range(cfg["epochs"]),
         desc="fit",
@@ -173,6 +174,10 @@ def fit_network(
         )
 
         watched = val_loss if has_val else train_loss
+        if not math.isfinite(train_loss) or not math.isfinite(watched):
+            bar.close()
+            _diverged(history, cfg["on_nonfinite"], found_finite=best_state is not None)
+            break
         if plateau is not None and epoch >= cfg["warmup_epochs"]:
             plateau.step(watched)
         if watched < best_loss:
@@ -185,6 +190,33 @@ def fit_network(
     network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training produced a NaN or infinite loss; no model is returned as if it had trained."""
+
+
+def _diverged(history: list[dict[str, float]], policy: str, found_finite: bool) -> None:
+    """A non-finite loss in the last epoch of `history`: raise, or (policy 'stop', when an
+    earlier epoch was finite) warn that training stops there with the best epoch's weights."""
+    last = history[-1]
+    what = (
+        f"epoch {last['epoch']} gave a non-finite loss (train_loss={last['train_loss']}, "
+        f"val_loss={last['val_loss']}) at learning_rate={last['lr']:g}"
+    )
+    if policy == "stop" and found_finite:
+        warnings.warn(
+            f"{what}; on_nonfinite='stop': training stopped, the weights of the best earlier "
+            f"epoch are kept",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    hint = "" if found_finite else " (no epoch had a finite loss, so there is no model to keep)"
+    raise TrainingDivergedError(
+        f"training diverged: {what}{hint}; lower learning_rate, set clip_norm, check the data "
+        f"for extreme values, or pass on_nonfinite='stop' to keep the best finite epoch"
+    )
 
 
 def _scheduled_lr(cfg: Mapping[str, Any], epoch: int, optimizer: torch.optim.Optimizer) -> float:
