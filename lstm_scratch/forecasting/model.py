@@ -25,7 +25,7 @@ from .baselines import all_baselines
 from .data import DataError, make_windows
 from .explain import integrated_gradients
 from .metrics import all_metrics
-from .serialization import load_checkpoint, save_checkpoint
+from .serialization import load_checkpoint, load_weights, reading, save_checkpoint
 from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
 from .transforms import DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
@@ -359,6 +359,18 @@ class Forecaster:
         """Rebuild a saved Forecaster. The network goes to map_location, by default to
         the saved device when it exists here and to the CPU otherwise."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
+        with reading(path):
+            return cls._rebuild(path, config, state, tensors, map_location)
+
+    @classmethod
+    def _rebuild(
+        cls,
+        path: str | os.PathLike,
+        config: dict[str, Any],
+        state: dict[str, Any],
+        tensors: dict[str, Tensor],
+        map_location: str | torch.device | None,
+    ) -> Forecaster:
         self = cls(
             config["model"],
             config["horizon"],
@@ -387,7 +399,7 @@ class Forecaster:
         weights = {
             k.removeprefix("weights."): v for k, v in tensors.items() if k.startswith("weights.")
         }
-        self.network.load_state_dict(weights)
+        load_weights(path, self.network, weights, "weights.")
         self.network.to(device).eval()
         return self
 
@@ -559,13 +571,25 @@ class LSTMModel:
     ) -> LSTMModel:
         """A new LSTMModel from a file written by save (use as `model = LSTMModel.load(path)`)."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
+        with reading(path):
+            return cls._rebuild(path, config, state, tensors, map_location)
+
+    @classmethod
+    def _rebuild(
+        cls,
+        path: str | os.PathLike,
+        config: dict[str, Any],
+        state: dict[str, Any],
+        tensors: dict[str, Tensor],
+        map_location: str | torch.device | None,
+    ) -> LSTMModel:
         self = cls(config)
         self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
         self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
         self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
         n_in, n_out = state["sizes"]
         self.network = build_network(config["model"], n_in, n_out, config)
-        self.network.load_state_dict(tensors)
+        load_weights(path, self.network, tensors)
         device = (
             torch.device(map_location)
             if map_location is not None
