@@ -105,7 +105,7 @@ class MultiScaleHybrid(nn.Module):
         self.output_scale = nn.Parameter(torch.ones(output_size))
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.input_size, "multiscale_hybrid")
+        check_input(x, self.input_size, "multiscale_hybrid", self)
         x = self.positions(self.input_proj(x))  # (B, T, d)
         if self.use_conv:
             channels = x.transpose(1, 2)  # (B, d, T): the convolutions' layout

@@ -44,7 +44,7 @@ class TransformerModel(nn.Module):
         self.head = nn.Linear(d_model, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.input_size, "transformer")
+        check_input(x, self.input_size, "transformer", self)
         h = self.positions(self.input_proj(x))  # (B, T, d)
         for layer in self.layers:
             h = layer(h)
