@@ -41,12 +41,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .transforms import DataNormalizer
+
 FORMAT = "lstm-scratch"
 FORMAT_VERSION = 1
 EXTENSION = ".pt"
 
 # The keys each kind of model file must hold, with their JSON types (None: JSON null).
-SCHEMAS: dict[str, dict[str, dict[str, tuple[type | None, ...]]]] = {
+# "normalizers": the state keys holding a DataNormalizer state (null where optional).
+SCHEMAS: dict[str, dict[str, Any]] = {
     "Forecaster": {
         "config": {
             "model": (str,),
@@ -64,6 +67,7 @@ SCHEMAS: dict[str, dict[str, dict[str, tuple[type | None, ...]]]] = {
             "n_features": (int,),
         },
         "tensors": {"series.y": (Tensor,)},
+        "normalizers": ("target_norm", "cov_norm"),
     },
     "LSTMModel": {
         "config": {"model": (str,), "sequence_length": (int,), "seed": (int,)},
@@ -75,6 +79,7 @@ SCHEMAS: dict[str, dict[str, dict[str, tuple[type | None, ...]]]] = {
             "sizes": (list,),
         },
         "tensors": {},
+        "normalizers": ("x_norm", "y_norm"),
     },
 }
 
@@ -274,6 +279,12 @@ def _check_payload(
         except json.JSONDecodeError as error:
             raise fail(section, f"not valid JSON ({error})") from None
         _check_keys(fail, section, sections[section], schema[section])
+    for key in schema["normalizers"]:
+        if sections["state"][key] is not None:
+            try:
+                DataNormalizer.from_state(sections["state"][key])
+            except (ValueError, TypeError) as error:
+                raise fail(f"state.{key}", _first_line(error)) from None
     tensors = payload.get("tensors")
     if not isinstance(tensors, dict):
         raise fail("tensors", f"expected a dict of tensors, got {type(tensors).__name__}")
@@ -325,10 +336,15 @@ def load_weights(
     is how the file's tensors name them (for the messages)."""
     expected = network.state_dict()
     missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-    if missing or unexpected:
+    if missing:
         raise CheckpointError(
-            f"{os.fspath(path)}: tensors: the weights do not match the config's network "
-            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+            f"{os.fspath(path)}: tensors.{prefix}{missing[0]}: missing (the config's network "
+            f"has it{f', and {len(missing) - 1} more' if len(missing) > 1 else ''})"
+        )
+    if unexpected:
+        raise CheckpointError(
+            f"{os.fspath(path)}: tensors.{prefix}{unexpected[0]}: not a weight of the config's "
+            f"network"
         )
     for name, tensor in weights.items():
         if tensor.shape != expected[name].shape:

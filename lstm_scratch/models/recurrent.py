@@ -102,7 +102,9 @@ class CNNLSTMModel(nn.Module):
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.dropout = check_probability("dropout", dropout)
-        self.conv = CausalConv1d(input_size, conv_channels, kernel_size)
+        self.conv = CausalConv1d(
+            input_size, check_positive_int("conv_channels", conv_channels), kernel_size
+        )
         self.lstm = StackedLSTM(conv_channels, hidden_size, num_layers, batch_first=True,
                                 dropout=dropout if num_layers > 1 else 0.0)
         self.head = nn.Linear(hidden_size, output_size)

@@ -32,6 +32,8 @@ class TransformerModel(nn.Module):
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
+        check_positive_int("d_model", d_model)
+        check_positive_int("nhead", nhead)
         self.dropout = dropout
         self.input_proj = nn.Linear(input_size, d_model)
         self.positions = PositionalEncoding(d_model, max_len, dropout)
