@@ -168,12 +168,11 @@ class Forecaster:
 
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+        self.network = None  # a fit that fails leaves no half-trained model to use by mistake
         with seeded(self.seed):
-            self.network = build_network(
-                self.model_name, features.shape[1], H, self.config
-            ).to(device)
+            network = build_network(self.model_name, features.shape[1], H, self.config).to(device)
             self.train_history = fit_network(
-                self.network,
+                network,
                 to(windows[:n_train]),
                 to(targets[:n_train]),
                 to(windows[n_windows - n_val :]),
@@ -182,6 +181,7 @@ class Forecaster:
                 seed=self.seed,
                 verbose=self.verbose,
             )
+        self.network = network
         return self
 
     def _default_sequence_length(self, n: int) -> int:
@@ -482,13 +482,12 @@ class LSTMModel:
         targets = self.y_norm_.transform(targets)
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+        self.network = None  # a fit that fails leaves no half-trained model to use by mistake
         with seeded(self.config["seed"]):
-            self.network = build_network(
-                self.config["model"], X.shape[1], Y.shape[1], self.config
-            )
-            self.network.to(device)
+            network = build_network(self.config["model"], X.shape[1], Y.shape[1], self.config)
+            network.to(device)
             self.train_history = fit_network(
-                self.network,
+                network,
                 to(windows[:n_train]),
                 to(targets[:n_train]),
                 to(windows[n_train:]),
@@ -497,6 +496,7 @@ class LSTMModel:
                 seed=self.config["seed"],
                 verbose=verbose,
             )
+        self.network = network
         return self
 
     def predict(self, X: np.ndarray, steps: int = 1) -> np.ndarray:

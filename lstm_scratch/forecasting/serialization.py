@@ -206,8 +206,9 @@ def load_checkpoint(
         try:
             payload = torch.load(f, map_location=location, weights_only=True)
         except pickle.UnpicklingError as error:
-            blocked = re.search(r"unsupported (GLOBAL \S+)", str(error))
-            what = f" ({blocked.group(1)})" if blocked else ""
+            blocked = re.search(r"unsupported (GLOBAL \S+)|WeightsUnpickler error:\s*(.+)",
+                                str(error))
+            what = f" ({blocked.group(1) or blocked.group(2).strip()})" if blocked else ""
             raise CheckpointError(
                 f"{path}: refusing to load: it holds objects other than plain data{what}, "
                 f"which a model file never does"
