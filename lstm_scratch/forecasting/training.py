@@ -192,8 +192,10 @@ def fit_network(
     return history
 
 
-class TrainingDivergedError(FloatingPointError):
-    """Training produced a NaN or infinite loss; no model is returned as if it had trained."""
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """Training produced a NaN or infinite loss; no model is returned as if it had trained.
+    Also a ValueError: the cause is a value (a rate, the data), and callers that report bad
+    values in one line (the CLI) report this one too."""
 
 
 def _diverged(history: list[dict[str, float]], policy: str, found_finite: bool) -> None:
