@@ -119,8 +119,8 @@ def save_checkpoint(
     mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, mode)  # mkstemp made it 0600
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
