@@ -624,19 +624,14 @@ def model_files() -> None:
 def saving() -> None:
     g = "saving"
 
-    def keeps_mode():
-        path = WORK / "mode.pt"
-        path.write_bytes(b"old")
-        os.chmod(path, 0o644)
-        F.save(path)
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, oct(os.stat(path).st_mode)
-
-    def keeps_mode_0640():
-        path = WORK / "mode640.pt"
-        path.write_bytes(b"old")
-        os.chmod(path, 0o640)
-        F.save(path)
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o640, oct(os.stat(path).st_mode)
+    def keeps_mode(mode):
+        def run():
+            path = WORK / f"mode{mode:o}.pt"
+            path.write_bytes(b"old")
+            os.chmod(path, mode)
+            F.save(path)
+            assert stat.S_IMODE(os.stat(path).st_mode) == mode, oct(os.stat(path).st_mode)
+        return run
 
     def umask_mode(mask):
         def run():
@@ -732,8 +727,8 @@ def saving() -> None:
         F.save(path)
         assert hidden_files(folder) == [], hidden_files(folder)
 
-    case(g, "existing 0644 file keeps 0644", keeps_mode)
-    case(g, "existing 0640 file keeps 0640", keeps_mode_0640)
+    case(g, "existing 0644 file keeps 0644", keeps_mode(0o644))
+    case(g, "existing 0640 file keeps 0640", keeps_mode(0o640))
     case(g, "new file under umask 022 is 0644", umask_mode(0o022))
     case(g, "new file under umask 002 is 0664", umask_mode(0o002))
     case(g, "save through an absolute symlink", through_symlink(False))

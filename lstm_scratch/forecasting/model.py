@@ -360,48 +360,39 @@ class Forecaster:
         the saved device when it exists here and to the CPU otherwise."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
         with reading(path):
-            return cls._rebuild(path, config, state, tensors, map_location)
-
-    @classmethod
-    def _rebuild(
-        cls,
-        path: str | os.PathLike,
-        config: dict[str, Any],
-        state: dict[str, Any],
-        tensors: dict[str, Tensor],
-        map_location: str | torch.device | None,
-    ) -> Forecaster:
-        self = cls(
-            config["model"],
-            config["horizon"],
-            config["sequence_length"],
-            config["seed"],
-            False,
-            **config["config"],
-        )
-        self.sequence_length_ = state["sequence_length_"]
-        self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
-        self.cov_norm_ = (
-            None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
-        )
-        self.train_history = state["train_history"]
-        self.metadata = state["metadata"]
-        self.y_ = tensors["series.y"].numpy()
-        self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
-        device = (
-            torch.device(map_location)
-            if map_location is not None
-            else _loadable_device(self.config["device"])
-        )
-        self.network = build_network(
-            self.model_name, state["n_features"], self.horizon, self.config
-        )
-        weights = {
-            k.removeprefix("weights."): v for k, v in tensors.items() if k.startswith("weights.")
-        }
-        load_weights(path, self.network, weights, "weights.")
-        self.network.to(device).eval()
-        return self
+            self = cls(
+                config["model"],
+                config["horizon"],
+                config["sequence_length"],
+                config["seed"],
+                False,
+                **config["config"],
+            )
+            self.sequence_length_ = state["sequence_length_"]
+            self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
+            self.cov_norm_ = (
+                None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
+            )
+            self.train_history = state["train_history"]
+            self.metadata = state["metadata"]
+            self.y_ = tensors["series.y"].numpy()
+            self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
+            device = (
+                torch.device(map_location)
+                if map_location is not None
+                else _loadable_device(self.config["device"])
+            )
+            self.network = build_network(
+                self.model_name, state["n_features"], self.horizon, self.config
+            )
+            weights = {
+                k.removeprefix("weights."): v
+                for k, v in tensors.items()
+                if k.startswith("weights.")
+            }
+            load_weights(path, self.network, weights, "weights.")
+            self.network.to(device).eval()
+            return self
 
 
 def _loadable_device(saved: str) -> torch.device:
@@ -572,28 +563,17 @@ class LSTMModel:
         """A new LSTMModel from a file written by save (use as `model = LSTMModel.load(path)`)."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
         with reading(path):
-            return cls._rebuild(path, config, state, tensors, map_location)
-
-    @classmethod
-    def _rebuild(
-        cls,
-        path: str | os.PathLike,
-        config: dict[str, Any],
-        state: dict[str, Any],
-        tensors: dict[str, Tensor],
-        map_location: str | torch.device | None,
-    ) -> LSTMModel:
-        self = cls(config)
-        self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
-        self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
-        self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
-        n_in, n_out = state["sizes"]
-        self.network = build_network(config["model"], n_in, n_out, config)
-        load_weights(path, self.network, tensors)
-        device = (
-            torch.device(map_location)
-            if map_location is not None
-            else _loadable_device(config["device"])
-        )
-        self.network.to(device).eval()
-        return self
+            self = cls(config)
+            self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
+            self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
+            self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
+            n_in, n_out = state["sizes"]
+            self.network = build_network(config["model"], n_in, n_out, config)
+            load_weights(path, self.network, tensors)
+            device = (
+                torch.device(map_location)
+                if map_location is not None
+                else _loadable_device(config["device"])
+            )
+            self.network.to(device).eval()
+            return self
