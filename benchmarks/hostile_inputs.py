@@ -460,6 +460,9 @@ def lstm_model() -> None:
     case(g, "predict(X with 3 columns for 2)", lambda: LM.predict(np.ones((10, 3))), ValueError,
          ["X"])
     case(g, "predict(None)", lambda: LM.predict(None), TypeError, ["X"])
+    case(g, "predict(X shorter than one window)", lambda: LM.predict(LX[:2]), ValueError, ["X"])
+    case(g, "evaluate(X shorter than one window)", lambda: LM.evaluate(LX[:2], LY[:2]),
+         ValueError, ["X"])
     case(g, "predict(steps=True)", lambda: LM.predict(LX, steps=True), TypeError, ["steps"])
     case(g, "predict(steps=0)", lambda: LM.predict(LX, steps=0), ValueError, ["steps"])
     case(g, "evaluate(X, all-NaN y)", lambda: LM.evaluate(LX, np.full(80, NAN)), ValueError,

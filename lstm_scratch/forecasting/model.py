@@ -492,7 +492,7 @@ class LSTMModel:
 
     def predict(self, X: np.ndarray, steps: int = 1) -> np.ndarray:
         network = self._fitted()
-        V.check_lstm_model_inputs(X, self._sizes()[0])
+        V.check_lstm_model_inputs(X, self._sizes()[0], self.config["sequence_length"])
         V.check_int("steps", steps)
         X = _as_2d(X, "X")
         network.eval()
@@ -528,7 +528,9 @@ class LSTMModel:
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Metrics of the per-window predictions against y[L-1:] (MASE needs a season: left out)."""
         self._fitted()
-        V.check_lstm_model_inputs(X, self._sizes()[0], y, self._sizes()[1])
+        V.check_lstm_model_inputs(
+            X, self._sizes()[0], self.config["sequence_length"], y, self._sizes()[1]
+        )
         pred = self.predict(X)
         actual = np.asarray(y, dtype=np.float64)[self.config["sequence_length"] - 1 :]
         scores = all_metrics(actual, pred, actual, 1)

@@ -193,7 +193,7 @@ def check_forecaster_args(
     horizon: object, sequence_length: object, seed: object, verbose: object
 ) -> None:
     check_int("horizon", horizon)
-    check_optional_int("sequence_length", sequence_length, 2)
+    check_optional_int("sequence_length", sequence_length)
     check_int("seed", seed, 0)
     check_bool("verbose", verbose)
 
@@ -251,10 +251,14 @@ def check_lstm_model_fit(
 
 
 def check_lstm_model_inputs(
-    X: object, n_features: int, y: object = None, n_targets: int | None = None
+    X: object, n_features: int, window: int, y: object = None, n_targets: int | None = None
 ) -> None:
-    """predict / evaluate: X with the fitted feature count, y (if given) with X's rows."""
+    """predict / evaluate: X with the fitted feature count and at least one window of rows,
+    y (if given) with X's rows."""
     features = check_series("X", X)
+    if len(features) < window:
+        raise ValueError(f"X should have at least sequence_length={window} rows (one window), "
+                         f"got {len(features)}")
     check_columns("X", features.reshape(len(features), -1).shape[1], n_features, "its features")
     if n_targets is not None:
         targets = check_series("y", y)
