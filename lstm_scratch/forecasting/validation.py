@@ -83,7 +83,7 @@ def check_mapping(name: str, value: object, example: str) -> dict[str, Any]:
 
 
 def check_device(name: str, value: object) -> str | torch.device:
-    """'auto', or a CPU or CUDA device (whether this machine has CUDA is checked when
+    """'auto', or a CPU, CUDA or MPS device (whether this machine has CUDA is checked when
     training starts, so a model trained on a GPU still loads on a laptop)."""
     if not isinstance(value, (str, torch.device)):
         raise TypeError(f"{name} should be 'auto', 'cpu', 'cuda' or a torch.device, got "
@@ -96,8 +96,8 @@ def check_device(name: str, value: object) -> str | torch.device:
         raise ValueError(
             f"{name} should be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}"
         ) from None
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"{name} should be a CPU or CUDA device, got {value!r}")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{name} should be a CPU, CUDA or MPS device, got {value!r}")
     return value
 
 
