@@ -791,6 +791,8 @@ def main() -> None:
         "torch": torch.__version__,
         "numpy": np.__version__,
         "platform": platform.platform(),
+        "command": " ".join(["python", *sys.argv]),
+        "library": str(pathlib.Path(ls.__file__).parent),  # which checkout was tested
         "totals": total,
         "classes": groups,
         "cases": [{"class": o.case.group, "case": o.case.label, "status": o.status,
@@ -802,8 +804,9 @@ def main() -> None:
         stem.with_suffix(".md").write_text(
             f"# Hostile inputs{' (' + args.label + ')' if args.label else ''}, {date}\n\n"
             f"torch {torch.__version__}, Python {platform.python_version()}, "
-            f"{platform.platform()}\n\n`python benchmarks/hostile_inputs.py`: "
-            f"{total['clean']} of {total['cases']} cases clean.\n\n{table}\n"
+            f"{platform.platform()}\n\n`{record['command']}` with the library imported from "
+            f"`{record['library']}`: {total['clean']} of {total['cases']} cases clean.\n\n"
+            f"{table}\n"
         )
 
 
