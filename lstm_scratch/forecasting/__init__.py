@@ -7,7 +7,8 @@ baselines.py      naive, seasonal naive, drift
 training.py       fit_network: Adam, clipping, schedules, early stopping, DDP, AMP
 uncertainty.py    MC-dropout intervals
 explain.py        integrated gradients
-serialization.py  one-file, atomic, code-free save/load
+serialization.py  one-file, atomic, code-free save/load, checked against a schema
+validation.py     the argument checks every public method runs first
 model.py          build_network, Forecaster, LSTMModel
 """
 
@@ -16,16 +17,19 @@ from .data import DataError, TimeSeries, chronological_split, fill_gaps, make_wi
 from .explain import integrated_gradients
 from .metrics import all_metrics, mae, mape, mase, r2, rmse, smape
 from .model import Forecaster, LSTMModel, build_network
-from .training import fit_network
+from .serialization import CheckpointError
+from .training import TrainingDivergedError, fit_network
 from .transforms import DataNormalizer
 from .uncertainty import coverage
 
 __all__ = [
+    "CheckpointError",
     "DataError",
     "DataNormalizer",
     "Forecaster",
     "LSTMModel",
     "TimeSeries",
+    "TrainingDivergedError",
     "all_baselines",
     "all_metrics",
     "build_network",

@@ -6,6 +6,8 @@ Per epoch, for each mini-batch (shuffled with a generator seeded by seed + epoch
         clip the global gradient norm  ||g||_2 <= clip_norm,  then one Adam step
 then the validation loss, the learning-rate schedule, and early stopping:
     the weights of the best validation epoch are restored at the end.
+An epoch whose loss is NaN or infinite ends training: TrainingDivergedError, or with
+on_nonfinite="stop" a RuntimeWarning and the best finite epoch's weights.
 
 Schedules: "plateau" (halve the rate when validation stalls), "cosine"
 (lr_e = lr/2 (1 + cos(pi e / E))), None; each optionally after a linear warm-up of
