@@ -620,6 +620,11 @@ def model_files() -> None:
     case(g, "map_location=5", lambda: ls.Forecaster.load(MODEL, map_location=5), TypeError,
          ["map_location"])
     case(g, "load(None)", lambda: ls.Forecaster.load(None), TypeError, ["path"])
+    case(g, "load(a directory)", lambda: ls.Forecaster.load(WORK), IsADirectoryError,
+         [str(WORK)])
+    os.mkfifo(WORK / "load-pipe.pt")
+    case(g, "load(a FIFO)", lambda: ls.Forecaster.load(WORK / "load-pipe.pt"), ValueError,
+         ["load-pipe.pt"], one_line=True)
 
 
 # ======================================================================================

@@ -122,6 +122,14 @@ def test_hostile_pickle_refused_without_torch_advice_and_without_running(tmp_pat
     assert not marker.exists()
 
 
+def test_a_folder_or_pipe_is_not_a_model_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):  # was "model file not found"
+        ls.Forecaster.load(tmp_path)
+    os.mkfifo(tmp_path / "pipe.pt")
+    with refused(CheckpointError, "pipe.pt"):
+        ls.Forecaster.load(tmp_path / "pipe.pt")
+
+
 def test_map_location_is_checked_before_the_file(saved, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with refused(ValueError, "map_location"):

@@ -200,8 +200,12 @@ def load_checkpoint(
                         f"{type(path).__name__}")
     path = os.fspath(path)
     location = _check_map_location(map_location)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"model file not found: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "a directory, not a model file", path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: not a regular file (a pipe or device?), not a model file")
     with open(path, "rb") as f:
         try:
             payload = torch.load(f, map_location=location, weights_only=True)
