@@ -30,6 +30,7 @@ import pathlib
 import pickle
 import platform
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -766,7 +767,10 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print every case not clean")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    outcomes = [classify(c) for c in collect()]
+    try:
+        outcomes = [classify(c) for c in collect()]
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
 
     groups: dict[str, dict[str, int]] = {}
     for o in outcomes:
