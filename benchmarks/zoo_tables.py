@@ -280,9 +280,18 @@ def markdown(result: dict) -> str:
         + (f"mean {tau['mean']:.2f}, lowest {tau['min']:.2f}." if tau else "one run only."),
         "",
         f"Epoch time, documents: {DOCUMENTS_EPOCH_S[0]}-{DOCUMENTS_EPOCH_S[1]} s; "
-        "ours, per dataset (mean over seeds), in the table below.",
+        "ours, per dataset (mean over seeds), in the tables below.",
+        "",
+        "What drives the score: across the models (means over seeds),",
         "",
     ]
+    for dataset, table in s["per_dataset"].items():
+        accuracy = [1 - r["mae_minmax"] for r in table.values()]
+        seconds = [r["train_s"] for r in table.values()]
+        out.append(f"* {dataset}: 1 - MAE spans {min(accuracy):.3f}-{max(accuracy):.3f} "
+                   f"({max(accuracy) / min(accuracy):.2f}x), training time "
+                   f"{min(seconds):.1f}-{max(seconds):.1f} s ({max(seconds) / min(seconds):.0f}x)")
+    out.append("")
     for dataset, table in s["per_dataset"].items():
         out += [
             f"### {dataset}",
