@@ -106,14 +106,14 @@ for part, name in ((train, "train"), (test, "test")):
 # %%
 Y_test, C_test = Y_all[test, 0], classes[test]  # ppm, classes
 origins = np.arange(len(X_all))[test] + T_WINDOW - 1  # each test window's last move in `moves`
-regression_baselines = {"naive": fc.rmse(Y_test, np.zeros_like(Y_test)),
-                        "seasonal naive": fc.rmse(Y_test, moves[origins + 1 - 52])}
+baseline_moves = {"naive": np.zeros_like(Y_test), "seasonal naive": moves[origins + 1 - 52]}
+regression_baselines = {name: fc.rmse(Y_test, f) for name, f in baseline_moves.items()}
 direction_baselines = {
     "majority": direction_metrics(C_test, majority_baseline(classes[train], len(C_test))),
     "persistence": direction_metrics(C_test, persistence_baseline(moves[origins], theta)),
 }
 for name, value in regression_baselines.items():
-    print(f"{name:15s} RMSE {value:.4f} ppm")
+    print(f"{name:15s} RMSE {value:.4f} ppm  MAE {fc.mae(Y_test, baseline_moves[name]):.4f} ppm")
 for name, m in direction_baselines.items():
     print(f"{name:15s} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}")
 
@@ -144,6 +144,7 @@ SEEDS, TRAIN_STEP = range(5), 2
 TRAINING = dict(epochs=10, batch_size=32, learning_rate=5e-3, scheduler="cosine", patience=None)
 
 rmse = {name: [] for name in VARIANTS}  # test RMSE of the next value, ppm, per seed
+mae = {name: [] for name in VARIANTS}  # test MAE of the next value, ppm, per seed
 direction = {name: [] for name in VARIANTS}  # test direction metrics, per seed
 for name, (weights, monitor) in VARIANTS.items():
     for seed in SEEDS:
@@ -154,17 +155,22 @@ for name, (weights, monitor) in VARIANTS.items():
                        seed=seed, verbose=False)
         with torch.no_grad():
             outputs = network(X[test], per_task=True)  # (n, 1), (n, 3)
-        rmse[name].append(fc.rmse(Y_test, outputs["regression"].numpy()[:, 0] * scale))
+        next_move = outputs["regression"].numpy()[:, 0] * scale  # (n,) ppm
+        rmse[name].append(fc.rmse(Y_test, next_move))
+        mae[name].append(fc.mae(Y_test, next_move))
         direction[name].append(direction_metrics(C_test, outputs["direction"].argmax(1).numpy()))
 n_parameters = sum(p.numel() for p in network.parameters())
 rmse = {name: np.array(values) for name, values in rmse.items()}
+mae = {name: np.array(values) for name, values in mae.items()}
 macro_f1 = {name: np.array([m["macro_f1"] for m in ms]) for name, ms in direction.items()}
 accuracy = {name: np.array([m["accuracy"] for m in ms]) for name, ms in direction.items()}
 
 print(f"every variant: {n_parameters} parameters")
-print(f"{'variant':16s} {'RMSE ppm (mean ± std)':>22s} {'accuracy':>16s} {'macro-F1':>16s}")
+print(f"{'variant':16s} {'RMSE ppm (mean ± std)':>22s} {'MAE ppm':>8s} {'accuracy':>16s}"
+      f" {'macro-F1':>16s}")
 for name in VARIANTS:
     print(f"{name:16s} {rmse[name].mean():13.4f} ± {rmse[name].std(ddof=1):.4f}"
+          f" {mae[name].mean():8.4f}"
           f" {accuracy[name].mean():9.3f} ± {accuracy[name].std(ddof=1):.3f}"
           f" {macro_f1[name].mean():9.3f} ± {macro_f1[name].std(ddof=1):.3f}")
 print("(the RMSE of 'direction only' and the metrics of 'regression only' are those of an "
