@@ -83,6 +83,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Any other kind (e.g. a bare network saved by save_checkpoint): dict config and state.
+ANY_KIND: dict[str, Any] = {"config": {}, "state": {}, "tensors": {}, "normalizers": ()}
+
 
 class CheckpointError(ValueError):
     """A model file that cannot be loaded; the message names the file and the field."""
@@ -273,7 +276,7 @@ def _check_payload(
         )
     if payload.get("kind") != kind:
         raise fail("kind", f"holds a {payload.get('kind')}, not a {kind}")
-    schema = SCHEMAS[kind]
+    schema = SCHEMAS.get(kind, ANY_KIND)
     sections = {}
     for section in ("config", "state"):
         text = payload.get(section)
