@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: it warns "IProgress not found" in notebooks
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 100,
