@@ -401,9 +401,16 @@ def _version_line(version: str) -> str:
 
 # --- input and output helpers ------------------------------------------------------------
 def load_series(
-    path: str, column: str, date_column: str | None, encoding: str, covariates: Sequence[str] = ()
+    path: str,
+    column: str,
+    date_column: str | None,
+    encoding: str,
+    covariates: Sequence[str] = (),
+    notes: Any = None,
 ) -> Any:
-    """The TimeSeries of `column` (first) and the covariate columns, oldest first."""
+    """The TimeSeries of `column` (first) and the covariate columns, oldest first.
+
+    Notes (gaps filled) go to `notes`, stdout by default: stderr when stdout is the data."""
     from .forecasting import read_csv
 
     if date_column is None:
@@ -416,7 +423,7 @@ def load_series(
     for warning in caught:
         warn(str(warning.message))
     if series.n_filled:
-        warn(f"filled {series.n_filled} missing values by linear interpolation")
+        print(f"filled {series.n_filled} missing values by linear interpolation", file=notes)
     return series
 
 
@@ -431,11 +438,11 @@ def resolve_covariates(
             raise ValueError(f"--covariates lists the target column {column!r}")
         return list(requested)
     from .forecasting import read_csv
-    from .forecasting.dates import find_date_column
 
-    header = read_csv(path, date_column=None, encoding=encoding, missing="interpolate").columns
-    dates = find_date_column(header)
-    return [name for name in header if name not in (column, dates)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # load_series reports them, once
+        names = read_csv(path, encoding=encoding).columns  # every column but the dates
+    return [name for name in names if name != column]
 
 
 def split_tail(n: int, test_size: int | None, test_fraction: float) -> int:
@@ -789,20 +796,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_and_series(args: argparse.Namespace) -> tuple[Any, Any]:
+def _model_and_series(args: argparse.Namespace, notes: Any = None) -> tuple[Any, Any]:
     forecaster = load_model(args.model, verbose=not args.quiet)
     meta = forecaster.metadata
     column = args.column or meta.get("column")
     if column is None:
         raise ValueError("the model does not record its column: pass --column")
     date_column = args.date_column if args.date_column is not None else meta.get("date_column")
-    series = load_series(args.data, column, date_column, args.encoding, meta.get("covariates", []))
+    covariates = meta.get("covariates", [])
+    series = load_series(args.data, column, date_column, args.encoding, covariates, notes)
     return forecaster, series
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     check_output_file(args.out, "forecast CSV")
-    forecaster, series = _model_and_series(args)
+    forecaster, series = _model_and_series(args, notes=sys.stdout if args.out else sys.stderr)
     y = series.values[:, 0]
     X = series.values[:, 1:] if series.values.shape[1] > 1 else None
     if forecaster.config["dropout"] > 0:
@@ -952,6 +960,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as stop:
         print(f"\n{PROG}: interrupted ({stop}); nothing was written", file=sys.stderr)
         return 128 + stop.signum
+    except KeyboardInterrupt:  # SIGINT when our handler could not be installed
+        print(f"\n{PROG}: interrupted (SIGINT); nothing was written", file=sys.stderr)
+        return 128 + signal.SIGINT
     except Exception as error:  # noqa: BLE001 - the CLI's promise: one line, never a traceback
         if os.environ.get("LSTM_SCRATCH_TRACEBACK"):
             raise

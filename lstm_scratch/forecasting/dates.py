@@ -49,7 +49,8 @@ def parse_dates(raw: Sequence[str], column: str = "date") -> np.ndarray:
 
     Understood: ISO 8601 dates and date-times, YYYYMMDD, year-month (1949-01), quarters
     (1970 Q1, 1970Q1, Q1 1970), month names (1991 Jul, Jul 1991, July 1991), integer years
-    (1949), and whatever else pandas reads with one consistent format (01/31/2020).
+    (1949), 01/31/2020 then 31/01/2020 (month first when both read), 31.01.2020, and
+    whatever else pandas reads with one consistent format.
     """
     import pandas as pd
 
@@ -61,7 +62,8 @@ def parse_dates(raw: Sequence[str], column: str = "date") -> np.ndarray:
     elif all(len(d) == 8 and d.isdigit() for d in raw):
         formats = ["%Y%m%d"]
     else:
-        formats = ["ISO8601", "%Y %b", "%b %Y", "%Y %B", "%B %Y", "%Y-%b", "%b-%Y", None]
+        formats = ["ISO8601", "%Y %b", "%b %Y", "%Y %B", "%B %Y", "%Y-%b", "%b-%Y"]
+        formats += ["%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", None]  # US first, as pandas reads them
     for fmt in formats:
         try:
             with warnings.catch_warnings():

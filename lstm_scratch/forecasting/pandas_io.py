@@ -39,7 +39,7 @@ def unpack(y: Any, X: Any = None) -> tuple[Any, Any, dict[str, Any] | None]:
     if isinstance(index, pd.PeriodIndex):
         index = index.to_timestamp()
     name = y.name if isinstance(y, pd.Series) else None
-    values = y.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = np.array(y.to_numpy(dtype=np.float64, na_value=np.nan))  # writable: pandas 3 is CoW
     if _is_pandas(X):
         if len(X) != len(y) or not X.index.equals(y.index):
             raise DataError("X should be indexed like y (the same dates, in the same order)")
