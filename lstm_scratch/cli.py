@@ -644,6 +644,7 @@ def train_and_report(
     series: Any, n_test: int, out: str, forecaster: Any, metadata: dict[str, Any]
 ) -> dict[str, Any]:
     """Fit on all but the last n_test values, score on them, write the run files into out."""
+    from .forecasting import all_baselines, all_metrics
     from .forecasting.dates import format_dates
     from .forecasting.plots import plot_forecast, plot_history
     from .forecasting.uncertainty import coverage
@@ -663,15 +664,18 @@ def train_and_report(
     started = time.perf_counter()
     forecaster.fit(history, None if X is None else X[:n_train])
     seconds = time.perf_counter() - started
-    results: dict[str, Any] = forecaster.evaluate(actual)
-    from .forecasting.baselines import all_baselines
-
-    baselines = all_baselines(history, n_test, forecaster.config["season_length"])
-    if forecaster.config["dropout"] > 0:
+    if forecaster.config["dropout"] > 0:  # the point forecast and the sampled paths
         interval = forecaster.predict_interval(n_test, level=LEVEL, samples=50)
         covered = coverage(actual, interval["lower"], interval["upper"])
     else:
         interval, covered = {"forecast": forecaster.predict(n_test)}, None
+    m = forecaster.config["season_length"]
+    baselines = all_baselines(history, n_test, m)
+    scale_m = m if len(history) > m else 1  # as Forecaster.evaluate, without a third rollout
+    results: dict[str, Any] = {
+        name: all_metrics(actual, f, history, scale_m)
+        for name, f in {"model": interval["forecast"], **baselines}.items()
+    }
 
     forecaster.save(os.path.join(out, MODEL_FILE))
     summary = {

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
+from tqdm import tqdm
 
 from ..models import create_model, list_models, model_config
 from .baselines import all_baselines
@@ -330,15 +331,21 @@ class Forecaster:
         return window, float(history[-1])
 
     def _rollout(self, network: nn.Module, window: Tensor, steps: int) -> Tensor:
-        """Direct head, then recursive: window (B, L, F) -> transformed forecasts (B, steps)."""
+        """Direct head, then recursive: window (B, L, F) -> transformed forecasts (B, steps).
+
+        A rollout that lasts more than 2 seconds shows a progress bar (when verbose)."""
         chunks, produced = [], 0
-        while True:
-            out = network(window).float()  # (B, H)
-            chunks.append(out)
-            produced += out.shape[1]
-            if produced >= steps:
-                return torch.cat(chunks, dim=1)[:, :steps]
-            window = torch.cat([window[:, out.shape[1] :], out.unsqueeze(-1)], dim=1)  # slide by H
+        bar = tqdm(total=steps, desc="forecast", unit="step", delay=2, mininterval=1,
+                   leave=False, disable=not self.verbose)  # fmt: skip
+        with bar:
+            while True:
+                out = network(window).float()  # (B, H)
+                chunks.append(out)
+                produced += out.shape[1]
+                bar.update(min(out.shape[1], steps - bar.n))
+                if produced >= steps:
+                    return torch.cat(chunks, dim=1)[:, :steps]
+                window = torch.cat([window[:, out.shape[1] :], out.unsqueeze(-1)], dim=1)  # by H
 
     def _to_levels(self, z: Tensor, last: float) -> np.ndarray:
         """Transformed forecasts (B, steps) -> levels (B, steps)."""
