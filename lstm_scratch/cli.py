@@ -71,54 +71,26 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 # --- argument types: each refuses a bad value with what was expected ---------------------
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (> 0), got {value}")
-    return value
+def number_type(convert: Any, accept: Any, expected: str) -> Any:
+    """An argparse type: convert(text), refused unless accept(value), naming `expected`."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
-
-
-def dropout_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
-    return value
+positive_int = number_type(int, lambda v: v > 0, "a positive integer (> 0)")
+non_negative_int = number_type(int, lambda v: v >= 0, "an integer >= 0")
+positive_float = number_type(float, lambda v: 0 < v < float("inf"), "a positive finite number")
+fraction = number_type(float, lambda v: 0 < v < 1, "a number between 0 and 1")
+dropout_rate = number_type(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def boolean(text: str) -> bool:
@@ -849,9 +821,11 @@ def rows_fitted(forecaster: Any, series: Any) -> int | None:
         return int(np.searchsorted(series.dates, np.datetime64(end), side="right"))
     fitted, y = forecaster.y_, series.values[:, 0]
     tail = fitted[-min(len(fitted), 24) :]
-    for start in range(len(y) - len(tail), -1, -1):
-        if np.allclose(y[start : start + len(tail)], tail, rtol=1e-9, atol=0):
-            return start + len(tail)
+    ends = np.flatnonzero(np.isclose(y, tail[-1], rtol=1e-9, atol=0))  # candidates, latest last
+    for end in ends[::-1]:
+        start = end + 1 - len(tail)
+        if start >= 0 and np.allclose(y[start : end + 1], tail, rtol=1e-9, atol=0):
+            return int(end) + 1
     return None
 
 

@@ -458,12 +458,29 @@ def test_model_file_failures_are_one_line(capsys, tmp_path, trained):
 
 
 def test_predict_out_is_checked_before_work_and_long_forecasts_show_progress(
-    capsys, tmp_path, trained
+    capsys, tmp_path, trained, monkeypatch
 ):
     data, out = trained
     code, _, err = run_cli(capsys, "predict", "--model", str(out), "--data", data,
                            "--steps", "2", "--out", str(tmp_path))  # fmt: skip
     assert_one_line_error(code, err, "is a folder; expected a file name")
+    import lstm_scratch.forecasting.model as model_module
+
+    bars = []
+    real = model_module.tqdm
+
+    def spy(*args, **kwargs):
+        bars.append(kwargs)
+        return real(*args, **{**kwargs, "disable": True})
+
+    monkeypatch.setattr(model_module, "tqdm", spy)
+    code, _, _ = run_cli(capsys, "predict", "--model", str(out), "--data", data, "--steps", "500")
+    assert code == 0  # the point forecast and the sampled paths: each rollout has its bar
+    assert [(b["total"], b["disable"], b["delay"]) for b in bars] == [(500, False, 2)] * 2
+    bars.clear()
+    code, _, _ = run_cli(capsys, "predict", "--model", str(out), "--data", data,
+                         "--steps", "5", "--quiet")  # fmt: skip
+    assert code == 0 and all(b["disable"] for b in bars)
 
 
 def test_covariates_from_the_cli(capsys, tmp_path):
