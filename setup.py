@@ -15,7 +15,9 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["lstm_scratch", "lstm_scratch.*", "kernels", "kernels.*"]),
     package_data={"lstm_scratch": ["datasets/*.csv", "datasets/*.md"]},
-    install_requires=["torch>=2.1", "numpy>=1.24", "matplotlib>=3.7", "tqdm>=4.60"],
+    install_requires=[
+        "torch>=2.1", "numpy>=1.24", "matplotlib>=3.7", "tqdm>=4.60", "pandas>=2.0",
+    ],  # fmt: skip
     extras_require={"triton": ["triton>=3.0"]},
     entry_points={"console_scripts": ["lstm-scratch=lstm_scratch.cli:main"]},
 )

@@ -28,3 +28,10 @@ def test_notebook_runs_and_its_assertions_hold(path, monkeypatch):
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": path.parent}}
     )
     client.execute(env=dict(os.environ))
+    printed = [
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    ]
+    assert not [t for t in printed if "TqdmWarning" in t], "a progress bar warned (tqdm.auto?)"

@@ -27,8 +27,9 @@ class DataError(ValueError):
 class TimeSeries:
     """A regularly sampled series: `values` (T, C) float64 with one column per name.
 
-    `dates` holds the date column as numpy datetime64 when it parses, else as strings,
-    or None when the CSV had no date column. `n_filled` counts the gaps that were filled.
+    `dates` holds the date column as numpy datetime64 (times of day kept), or None when
+    the CSV had no date column; `freq` is its pandas frequency ("MS", "W-SAT", ...) when
+    the dates are evenly spaced. `n_filled` counts the gaps that were filled.
     """
 
     values: np.ndarray
@@ -36,6 +37,7 @@ class TimeSeries:
     dates: np.ndarray | None = None
     n_filled: int = 0
     source: str = field(default="", repr=False)
+    freq: str | None = None
 
     def __len__(self) -> int:
         return len(self.values)
@@ -47,15 +49,6 @@ class TimeSeries:
                 f"column {name!r} not found; available columns: {', '.join(self.columns)}"
             )
         return self.values[:, self.columns.index(name)]
-
-
-def parse_dates(raw: list[str]) -> np.ndarray:
-    """YYYYMMDD or ISO dates -> datetime64[D]; anything else is kept as strings."""
-    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 and d.isdigit() else d for d in raw]
-    try:
-        return np.array(iso, dtype="datetime64[D]")
-    except ValueError:
-        return np.array(raw, dtype=str)
 
 
 def fill_gaps(values: np.ndarray, missing: str = "interpolate") -> tuple[np.ndarray, int]:
@@ -86,28 +79,43 @@ def fill_gaps(values: np.ndarray, missing: str = "interpolate") -> tuple[np.ndar
 def read_csv(
     path: str | os.PathLike,
     columns: str | list[str] | None = None,
-    date_column: str | None = "date",
+    date_column: str | None = "auto",
     missing: str = "interpolate",
+    encoding: str = "utf-8",
 ) -> TimeSeries:
-    """Read a CSV with a header row into a TimeSeries.
+    """Read a CSV with a header row into a TimeSeries, oldest row first.
 
     columns: the value column(s) to keep; None keeps every column but the date column.
-    date_column: parsed as dates if present in the header (None: no date column).
+    date_column: the column of dates (see dates.parse_dates for the formats read);
+    "auto" takes the first column named like one (date, Date, Month, time, year, ds, ...)
+    if any; None reads no dates. Rows out of date order are sorted with a warning;
+    a date that appears twice is an error. The frequency is inferred (TimeSeries.freq).
     Empty cells and NA/NaN/null are missing values, filled as `fill_gaps(missing)` says;
     anything else that is not a number is an error naming the column, row and value.
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is skipped; text in another encoding
+    is an error naming the encoding tried (pass encoding="latin-1", for example).
     """
+    from .dates import find_date_column, infer_frequency, parse_dates, sort_by_date
+
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a folder; expected a CSV file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"data file not found: {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
+    rows = _read_rows(path, encoding)
     if not rows:
         raise DataError(f"{path} is empty")
     header = [name.strip() for name in rows[0]]
     body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
-    has_dates = date_column is not None and date_column in header
+    if date_column == "auto":
+        date_column = find_date_column(header)
+    elif date_column is not None and date_column not in header:
+        raise DataError(
+            f"date column {date_column!r} not found in {path}; "
+            f"available columns: {', '.join(header)}"
+        )
     if columns is None:
-        columns = [name for name in header if not (has_dates and name == date_column)]
+        columns = [name for name in header if name != date_column]
     columns = [columns] if isinstance(columns, str) else list(columns)
     for name in columns:
         if name not in header:
@@ -122,11 +130,35 @@ def read_csv(
         for i, row in enumerate(body):
             cell = row[j].strip() if j < len(row) else ""
             values[i, c] = _to_float(cell, name, i + 2, path)
+    dates, freq = None, None
+    if date_column is not None:
+        j = header.index(date_column)
+        dates = parse_dates([row[j] if j < len(row) else "" for row in body], date_column)
+        order = sort_by_date(dates, path)
+        if order is not None:
+            dates, values = dates[order], values[order]
+        freq = infer_frequency(dates)
     values, n_filled = fill_gaps(values, missing)
-    dates = (
-        parse_dates([row[header.index(date_column)].strip() for row in body]) if has_dates else None
-    )
-    return TimeSeries(values, columns, dates, n_filled, source=path)
+    return TimeSeries(values, columns, dates, n_filled, source=path, freq=freq)
+
+
+def _read_rows(path: str, encoding: str) -> list[list[str]]:
+    """Every row of the CSV; a BOM is dropped; a decoding error names the encoding and line."""
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        with open(path, newline="", encoding=codec) as f:
+            return list(csv.reader(f))
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}") from None
+    except UnicodeDecodeError as error:
+        with open(path, "rb") as f:
+            line = f.read(error.start).count(b"\n") + 1
+        raise DataError(
+            f"{path} is not {encoding} text: byte 0x{error.object[error.start]:02x} on line "
+            f"{line} cannot be decoded; give its encoding (e.g. --encoding latin-1 or cp1252)"
+        ) from None
+    except csv.Error as error:
+        raise DataError(f"{path} is not a readable CSV: {error}") from None
 
 
 def _to_float(cell: str, column: str, line: int, path: str) -> float:

@@ -12,12 +12,13 @@ the window and the head is applied again, H steps at a time.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+from tqdm import tqdm
 
 from ..models import create_model, list_models, model_config
 from . import validation as V
@@ -25,7 +26,9 @@ from .baselines import all_baselines
 from .data import DataError, make_windows
 from .explain import integrated_gradients
 from .metrics import all_metrics
+from .pandas_io import as_frame, as_series, unpack
 from .serialization import load_checkpoint, load_weights, reading, save_checkpoint
+from .threads import DEFAULT_THREADS, torch_threads
 from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
 from .transforms import DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
@@ -81,12 +84,15 @@ class Forecaster:
         f = Forecaster(horizon=13, season_length=52, transform="log_ratio", epochs=50)
         f.fit(y_train)                       # y (T,), optional covariates X (T, K)
         f.predict(26)                        # the next 26 values after y_train
-        f.predict_interval(26, level=0.9)    # MC-dropout interval
+        f.predict_interval(26, level=0.9)    # MC-dropout interval; level=[0.5, 0.9] for two
         f.evaluate(y_test)                   # model and baselines: rmse, mae, mape, ...
         f.save("model.pt"); Forecaster.load("model.pt")
 
     sequence_length=None picks 2 seasons (or 24 steps), shortened for short series so
     that at least a few dozen windows remain.
+
+    pandas in, pandas out: y a Series with a DatetimeIndex (X a DataFrame on the same
+    index) gives forecasts as a Series / DataFrame on the dates that follow.
     """
 
     KIND = "Forecaster"
@@ -95,6 +101,7 @@ class Forecaster:
         "season_length": 1,  # for seasonal naive, MASE and the default window
         "val_fraction": 0.1,  # the latest windows, for early stopping
         "device": "auto",
+        "num_threads": DEFAULT_THREADS,  # torch threads while fitting and predicting
     }
 
     def __init__(
@@ -132,6 +139,7 @@ class Forecaster:
         V.check_forecaster_fit(y, X, seed)
         if seed is not None:
             self.seed = seed
+        y, X, self.index_ = unpack(y, X)
         series = _as_2d(y, "y")
         if series.shape[1] != 1:
             raise DataError(f"y should be one series (T,), got shape {np.shape(y)}")
@@ -169,7 +177,7 @@ class Forecaster:
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
         self.network = None  # a fit that fails leaves no half-trained model to use by mistake
-        with seeded(self.seed):
+        with seeded(self.seed), torch_threads(self.config["num_threads"]):
             network = build_network(self.model_name, features.shape[1], H, self.config).to(device)
             self.train_history = fit_network(
                 network,
@@ -198,10 +206,15 @@ class Forecaster:
         return np.concatenate(columns, axis=1)
 
     # --- forecasting --------------------------------------------------------------
-    def predict(
-        self, steps: int, y: np.ndarray | None = None, X: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The next `steps` values after y (default: the fitted series) -> (steps,)."""
+    def predict(self, steps: int, y: Any = None, X: Any = None) -> Any:
+        """The next `steps` values after y (default: the fitted series) -> (steps,),
+        a pd.Series on the following dates when the series had a pandas index."""
+        y, X, index = self._history(y, X)
+        with torch_threads(self.config["num_threads"]):
+            forecast = self._point(steps, y, X)
+        return forecast if index is None else as_series(forecast, index)
+
+    def _point(self, steps: int, y: np.ndarray | None, X: np.ndarray | None) -> np.ndarray:
         network = self._fitted()
         V.check_forecast_call(steps, y, X, self._n_covariates())
         window, last = self._context(steps, y, X)
@@ -213,34 +226,48 @@ class Forecaster:
     def predict_interval(
         self,
         steps: int,
-        level: float = 0.9,
+        level: float | Sequence[float] = 0.9,
         samples: int = 100,
-        y: np.ndarray | None = None,
-        X: np.ndarray | None = None,
+        y: Any = None,
+        X: Any = None,
         seed: int | None = None,
-    ) -> dict[str, np.ndarray]:
+    ) -> Any:
         """MC-dropout interval -> {'forecast', 'mean', 'lower', 'upper'} (steps,) and
-        'samples' (samples, steps). `forecast` is the point forecast with dropout off."""
+        'samples' (samples, steps). `forecast` is the point forecast with dropout off.
+
+        level may be a list, e.g. [0.5, 0.9]: then the bounds are 'lower_50', 'upper_50',
+        'lower_90', 'upper_90'. With a pandas series the result is a DataFrame of those
+        columns on the future dates (the samples in its .attrs["samples"])."""
         network = self._fitted()
+        y, X, index = self._history(y, X)
         V.check_forecast_call(steps, y, X, self._n_covariates())
-        V.check_interval_args(level, samples, seed)
+        levels = V.check_interval_args(level, samples, seed)
         if self.config["dropout"] <= 0:
             raise ValueError(
                 "predict_interval samples MC dropout, which needs dropout > 0 in the config"
             )
         window, last = self._context(steps, y, X)
-        forecast = self.predict(steps, y, X)
-        with seeded(self.seed if seed is None else seed), mc_dropout(network), torch.no_grad():
-            z = self._rollout(network, window.expand(samples, -1, -1), steps)  # (S, steps)
+        with torch_threads(self.config["num_threads"]):
+            forecast = self._point(steps, y, X)
+            with seeded(self.seed if seed is None else seed), mc_dropout(network):
+                with torch.no_grad():
+                    z = self._rollout(network, window.expand(samples, -1, -1), steps)  # (S, steps)
         paths = self._to_levels(z, last)  # (S, steps)
-        lower, upper = quantile_interval(paths, level)
-        return {
-            "forecast": forecast,
-            "mean": paths.mean(axis=0),
-            "lower": lower,
-            "upper": upper,
-            "samples": paths,
-        }
+        result = {"forecast": forecast, "mean": paths.mean(axis=0)}
+        for a in levels:
+            suffix = "" if np.isscalar(level) else f"_{100 * a:g}"
+            result[f"lower{suffix}"], result[f"upper{suffix}"] = quantile_interval(paths, a)
+        if index is None:
+            return {**result, "samples": paths}
+        frame = as_frame(result, index)
+        frame.attrs["samples"] = paths
+        return frame
+
+    def _history(self, y: Any, X: Any) -> tuple[Any, Any, dict[str, Any] | None]:
+        """(y, X, index description) of the series to continue: the fitted one by default."""
+        if y is None:
+            return None, None, getattr(self, "index_", None)
+        return unpack(y, X)
 
     def evaluate(
         self, y_test: np.ndarray, y: np.ndarray | None = None, X: np.ndarray | None = None
@@ -248,11 +275,13 @@ class Forecaster:
         """Forecast len(y_test) steps after y (default: the fitted series) and score the
         model and every baseline -> {'model': {...}, 'naive': {...}, ...} of all_metrics."""
         self._fitted()
-        y_test = V.check_test_series("y_test", y_test)
+        y_test = V.check_test_series("y_test", unpack(y_test)[0])
+        y, X, _ = self._history(y, X)
         V.check_forecast_call(len(y_test), y, X, self._n_covariates())
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
+        with torch_threads(self.config["num_threads"]):
+            forecasts = {"model": self._point(len(y_test), y, X)}  # y None: the fitted X too
         m = self.config["season_length"]
-        forecasts = {"model": self.predict(len(y_test), history, X)}
         forecasts.update(all_baselines(history, len(y_test), m))
         scale_m = m if len(history) > m else 1
         return {name: all_metrics(y_test, f, history, scale_m) for name, f in forecasts.items()}
@@ -303,15 +332,21 @@ class Forecaster:
         return window, float(history[-1])
 
     def _rollout(self, network: nn.Module, window: Tensor, steps: int) -> Tensor:
-        """Direct head, then recursive: window (B, L, F) -> transformed forecasts (B, steps)."""
+        """Direct head, then recursive: window (B, L, F) -> transformed forecasts (B, steps).
+
+        A rollout that lasts more than 2 seconds shows a progress bar (when verbose)."""
         chunks, produced = [], 0
-        while True:
-            out = network(window).float()  # (B, H)
-            chunks.append(out)
-            produced += out.shape[1]
-            if produced >= steps:
-                return torch.cat(chunks, dim=1)[:, :steps]
-            window = torch.cat([window[:, out.shape[1] :], out.unsqueeze(-1)], dim=1)  # slide by H
+        bar = tqdm(total=steps, desc="forecast", unit="step", delay=2, mininterval=1,
+                   leave=False, disable=not self.verbose)  # fmt: skip
+        with bar:
+            while True:
+                out = network(window).float()  # (B, H)
+                chunks.append(out)
+                produced += out.shape[1]
+                bar.update(min(out.shape[1], steps - bar.n))
+                if produced >= steps:
+                    return torch.cat(chunks, dim=1)[:, :steps]
+                window = torch.cat([window[:, out.shape[1] :], out.unsqueeze(-1)], dim=1)  # by H
 
     def _to_levels(self, z: Tensor, last: float) -> np.ndarray:
         """Transformed forecasts (B, steps) -> levels (B, steps)."""
@@ -345,6 +380,7 @@ class Forecaster:
             "train_history": self.train_history,
             "metadata": self.metadata,
             "n_features": 1 + (0 if self.X_ is None else self.X_.shape[1]),
+            "index": getattr(self, "index_", None),
         }
         tensors = {f"weights.{k}": v for k, v in network.state_dict().items()}
         tensors["series.y"] = torch.as_tensor(self.y_)
@@ -375,6 +411,7 @@ class Forecaster:
             )
             self.train_history = state["train_history"]
             self.metadata = state["metadata"]
+            self.index_ = state.get("index")  # files written before pandas output have none
             self.y_ = tensors["series.y"].numpy()
             self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
             device = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,9 @@ def _save(fig: Figure, path: str | os.PathLike) -> None:
     fig.savefig(path, dpi=110)
 
 
+BASELINE_STYLES = {"naive": ":", "seasonal_naive": "--", "drift": "-."}
+
+
 def plot_forecast(
     path: str | os.PathLike,
     history: np.ndarray,
@@ -28,10 +31,15 @@ def plot_forecast(
     title: str = "forecast",
     show_history: int = 260,
     ylabel: str = "value",
+    baselines: Mapping[str, np.ndarray] | None = None,
+    level: float | None = None,
+    coverage: float | None = None,
 ) -> None:
-    """The tail of the history, the test actuals, the forecast and its interval.
+    """The tail of the history, the test actuals, the forecast, its interval and baselines.
 
     ylabel names the series and its unit, e.g. "co2 (ppm)"; the CLI passes the column name.
+    baselines: {name: forecast (len(actual),)}, drawn thin and dashed for comparison.
+    level and coverage label the band, e.g. "90% interval (covered 85% of the test)".
     """
     n_hist = min(show_history, len(history))
     t = np.arange(len(history) + len(actual)) if dates is None else dates
@@ -40,17 +48,28 @@ def plot_forecast(
     ax = fig.add_subplot()
     ax.plot(t_hist, history[-n_hist:], color="0.4", lw=1, label="history")
     ax.plot(t_test, actual, color="black", lw=1, label="actual (test)")
+    for name, values in (baselines or {}).items():
+        ax.plot(
+            t_test, values, lw=1, ls=BASELINE_STYLES.get(name, ":"), label=name.replace("_", " ")
+        )
     ax.plot(t_test, forecast, color="tab:red", lw=1.5, label="forecast")
     if lower is not None and upper is not None:
-        ax.fill_between(t_test, lower, upper, color="tab:red", alpha=0.2, label="interval")
+        band = "interval" if level is None else f"{100 * level:g}% interval"
+        if coverage is not None:
+            band += f" (covered {100 * coverage:.0f}% of the test)"
+        ax.fill_between(t_test, lower, upper, color="tab:red", alpha=0.2, label=band)
     ax.set_title(title)
     ax.set_xlabel("time step" if dates is None else "date")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize="small")
     _save(fig, path)
 
 
-def plot_history(path: str | os.PathLike, history: Sequence[dict[str, Any]]) -> None:
+def plot_history(
+    path: str | os.PathLike,
+    history: Sequence[dict[str, Any]],
+    title: str = "training loss per epoch",
+) -> None:
     """Training and validation loss per epoch (log scale)."""
     epochs = [h["epoch"] for h in history]
     fig = Figure(figsize=(6, 4))
@@ -59,6 +78,7 @@ def plot_history(path: str | os.PathLike, history: Sequence[dict[str, Any]]) -> 
     if history and history[0]["val_loss"] is not None:
         ax.plot(epochs, [h["val_loss"] for h in history], label="validation")
     ax.set_yscale("log")
+    ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (transformed scale)")
     ax.legend()

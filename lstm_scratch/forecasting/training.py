@@ -30,7 +30,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: it warns "IProgress not found" in notebooks
 
 from ..models.multitask import TASKS, check_task_weights, task_losses, weighted_loss
 from .validation import check_choice, check_training_values

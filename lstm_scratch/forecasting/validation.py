@@ -180,11 +180,12 @@ def check_columns(name: str, given: int, expected: int, when: str) -> None:
 
 
 def check_network_config(name: str, config: Mapping[str, Any], output_size: int) -> None:
-    """Build zoo model `name` once (on a fork of the random state) so a bad hidden_size,
-    dropout, ... is refused when the estimator is made, not after the data is prepared."""
+    """Build zoo model `name` once, on the meta device (shapes only: no memory, no draws
+    from the random state), so a bad hidden_size, dropout, ... is refused when the
+    estimator is made, not after the data is prepared."""
     from ..models import create_model, model_config
 
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
         create_model(name, 1, output_size, **{k: config[k] for k in model_config(name)})
 
 
@@ -222,10 +223,18 @@ def check_forecast_call(steps: object, y: object, X: object, n_covariates: int) 
                       "its covariates")
 
 
-def check_interval_args(level: object, samples: object, seed: object) -> None:
-    check_real("level", level, 0, 1, low_open=True, high_open=True)
+def check_interval_args(level: object, samples: object, seed: object) -> list[float]:
+    """-> the interval levels as a list: `level` is one number in (0, 1) or a list of them."""
+    many = isinstance(level, (list, tuple, np.ndarray))
+    if many and len(level) == 0:
+        raise ValueError("level should be a number in (0, 1) or a list of them, got []")
+    levels = [
+        check_real("level", a, 0, 1, low_open=True, high_open=True)
+        for a in (level if many else [level])
+    ]
     check_int("samples", samples)
     check_optional_int("seed", seed, 0)
+    return levels
 
 
 def check_test_series(name: str, value: object) -> np.ndarray:
