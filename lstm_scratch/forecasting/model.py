@@ -21,12 +21,20 @@ from torch import Tensor, nn
 
 from ..models import create_model, list_models, model_config
 from .baselines import all_baselines
+from .choices import (
+    choose_season_length,
+    choose_sequence_length,
+    choose_transform,
+    training_budget,
+    validation_windows,
+)
+from .conformal import conformal_interval, conformal_quantiles
 from .data import DataError, make_windows
 from .explain import integrated_gradients
 from .metrics import all_metrics
 from .serialization import load_checkpoint, save_checkpoint
 from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
-from .transforms import DataNormalizer
+from .transforms import DIFFERENCING, DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
 
 # The zoo's defaults suit large data sets; a forecaster fitted on a few hundred points
@@ -75,25 +83,37 @@ def _as_2d(values: np.ndarray | None, name: str) -> np.ndarray | None:
 
 # ======================================================================================
 class Forecaster:
-    """Forecast a series (plus optional covariates) with a recurrent network.
+    """Forecast a series (plus optional covariates) with a small ensemble of recurrent networks.
 
-        f = Forecaster(horizon=13, season_length=52, transform="log_ratio", epochs=50)
+        f = Forecaster(horizon=13)           # everything else chosen from the data
         f.fit(y_train)                       # y (T,), optional covariates X (T, K)
+        print(f.summary())                   # what was chosen, and why
         f.predict(26)                        # the next 26 values after y_train
-        f.predict_interval(26, level=0.9)    # MC-dropout interval
+        f.predict_interval(26, level=0.9)    # split-conformal interval
         f.evaluate(y_test)                   # model and baselines: rmse, mae, mape, ...
+        f.backtest(y, n_origins=3)           # rolling-origin evaluation
         f.save("model.pt"); Forecaster.load("model.pt")
 
-    sequence_length=None picks 2 seasons (or 24 steps), shortened for short series so
-    that at least a few dozen windows remain.
+    Left unset, season_length is detected, the target transform is chosen by a
+    stationarity test, the window is 2 seasons, training runs a budget of optimiser steps
+    with early stopping (see choices.py), and `n_models` networks with seeds seed,
+    seed + 1, ... are trained; the forecast is their median, step by step.
+
+    The validation windows (the latest `val_fraction`, never trained on) also give the
+    errors that calibrate the conformal intervals (conformal.py).
     """
 
     KIND = "Forecaster"
     EXTRA_DEFAULTS: dict[str, Any] = {
-        "transform": "zscore",  # "zscore" | "minmax" | "log_ratio" for the target
-        "season_length": 1,  # for seasonal naive, MASE and the default window
-        "val_fraction": 0.1,  # the latest windows, for early stopping
+        "transform": "auto",  # "auto" | "zscore" | "minmax" | "log_ratio" | "diff"
+        "season_length": None,  # None: detected; for seasonal naive, MASE, the window
+        "val_fraction": 0.1,  # the latest windows: early stopping and calibration
         "device": "auto",
+        "epochs": None,  # None: train for `steps` optimiser steps instead
+        "steps": 400,
+        "patience_steps": 100,
+        "learning_rate": 3e-3,
+        "n_models": 3,  # ensemble members; the forecast is their median
     }
 
     def __init__(
@@ -121,10 +141,17 @@ class Forecaster:
         self.seed = seed
         self.verbose = verbose
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
-        DataNormalizer({"strategy": self.config["transform"]})  # checks the name early
-        self.network: nn.Module | None = None
+        _check_choices(self.config)
+        self.networks: list[nn.Module] = []
         self.train_history: list[dict[str, Any]] = []
+        self.choices: dict[str, Any] = {}  # what fit chose and why (see summary())
+        self.calibration_errors_: np.ndarray | None = None
         self.metadata: dict[str, Any] = {}  # free-form JSON-able notes saved with the model
+
+    @property
+    def network(self) -> nn.Module | None:
+        """The first ensemble member (None before fit)."""
+        return self.networks[0] if self.networks else None
 
     # --- fitting ------------------------------------------------------------------
     def fit(
@@ -143,22 +170,26 @@ class Forecaster:
         if covariates is not None and len(covariates) != len(series):
             raise DataError(f"X has {len(covariates)} rows but y has {len(series)}")
         self.y_, self.X_ = series[:, 0], covariates
-        shift = 1 if self.config["transform"] == "log_ratio" else 0  # log_ratio drops one step
-        n = len(series) - shift
         H = self.horizon
-        L = self.sequence_length or self._default_sequence_length(n)
+        m, m_reason, m_evidence = choose_season_length(self.y_, self.config["season_length"])
+        transform, t_reason = choose_transform(self.y_, self.config["transform"])
+        self.season_length_, self.transform_ = m, transform
+        shift = 1 if transform in DIFFERENCING else 0  # differencing drops one step
+        n = len(series) - shift
+        if self.sequence_length is not None:
+            L, L_reason = self.sequence_length, "given"
+        else:
+            L, L_reason = choose_sequence_length(n, H, m)
         if n < L + H:
             raise DataError(
                 f"series too short: {len(series)} values, but sequence_length {L} + horizon {H}"
-                f"{' + 1 (log_ratio)' if shift else ''} needs at least {L + H + shift}"
+                f"{f' + 1 ({transform})' if shift else ''} needs at least {L + H + shift}"
             )
         self.sequence_length_ = L
         n_windows = n - L - H + 1
-        n_val = int(round(n_windows * self.config["val_fraction"])) if n_windows >= 10 else 0
+        n_val = validation_windows(n_windows, self.config["val_fraction"])
         fit_end = len(series) - n_val  # statistics from the values before the validation targets
-        self.target_norm_ = DataNormalizer({"strategy": self.config["transform"]}).fit(
-            self.y_[:fit_end]
-        )
+        self.target_norm_ = DataNormalizer({"strategy": transform}).fit(self.y_[:fit_end])
         self.cov_norm_ = (
             DataNormalizer({"strategy": "zscore"}).fit(covariates[:fit_end])
             if covariates is not None
@@ -170,28 +201,82 @@ class Forecaster:
         if n_train <= 0:
             raise DataError(f"series too short: {n_windows} windows leave none to train on")
 
+        train_config = dict(self.config)
+        if self.config["epochs"] is None:
+            epochs, patience, budget_reason = training_budget(
+                n_train, self.config["batch_size"], self.config["steps"],
+                self.config["patience_steps"],
+            )  # fmt: skip
+            train_config.update(epochs=epochs, patience=patience)
+        else:
+            budget_reason = f"given: {self.config['epochs']} epochs"
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-        with seeded(self.seed):
-            self.network = build_network(
-                self.model_name, features.shape[1], H, self.config
-            ).to(device)
-            self.train_history = fit_network(
-                self.network,
-                to(windows[:n_train]),
-                to(targets[:n_train]),
-                to(windows[n_windows - n_val :]),
-                to(targets[n_windows - n_val :]),
-                self.config,
-                seed=self.seed,
-                verbose=self.verbose,
-            )
+        self.networks, histories = [], []
+        for member in range(self.config["n_models"]):
+            with seeded(self.seed + member):
+                network = build_network(self.model_name, features.shape[1], H, self.config)
+                histories.append(
+                    fit_network(
+                        network.to(device),
+                        to(windows[:n_train]),
+                        to(targets[:n_train]),
+                        to(windows[n_windows - n_val :]),
+                        to(targets[n_windows - n_val :]),
+                        train_config,
+                        seed=self.seed + member,
+                        verbose=self.verbose,
+                    )
+                )
+            self.networks.append(network)
+        self.train_history = histories[0]
+        self.calibration_errors_ = (
+            self._validation_errors(windows[n_windows - n_val :], n_windows - n_val)
+            if n_val
+            else None
+        )
+        self.choices = {
+            "season_length": {"value": m, "reason": m_reason, "evidence": m_evidence},
+            "transform": {"value": transform, "reason": t_reason},
+            "sequence_length": {"value": L, "reason": L_reason},
+            "training": {
+                "value": [len(h) for h in histories],
+                "reason": budget_reason,
+                "best_val_loss": [
+                    min((r["val_loss"] for r in h if r["val_loss"] is not None), default=None)
+                    for h in histories
+                ],
+            },
+            "ensemble": {
+                "value": len(self.networks),
+                "reason": f"median of {len(self.networks)} networks, seeds {self.seed}.."
+                f"{self.seed + len(self.networks) - 1}",
+            },
+            "calibration": {
+                "value": 0 if self.calibration_errors_ is None else n_val,
+                "reason": f"absolute errors of the ensemble on the {n_val} validation windows",
+            },
+        }
         return self
 
-    def _default_sequence_length(self, n: int) -> int:
-        m = self.config["season_length"]
-        preferred = 2 * m if m > 1 else 24
-        return max(2, min(preferred, (n - self.horizon) // 4))
+    def _validation_errors(self, windows: np.ndarray, first: int) -> np.ndarray:
+        """|actual - forecast| (N_val, H) in levels, for validation windows first, first+1, ..."""
+        shift = 1 if self.transform_ in DIFFERENCING else 0
+        L, H = self.sequence_length_, self.horizon
+        device = next(self.networks[0].parameters()).device
+        batch = torch.as_tensor(windows, dtype=torch.float32, device=device)  # (N, L, F)
+        ends = first + L - 1 + shift + np.arange(len(windows))  # index of each window's last level
+        last = self.y_[ends]  # (N,)
+        with torch.no_grad():
+            paths = np.stack(
+                [
+                    self._to_levels(self._rollout(net.eval(), batch, H), last)
+                    for net in self.networks
+                ]
+            )  # (M, N, H)
+        forecast = np.median(paths, axis=0)  # (N, H)
+        actual = np.stack([self.y_[e + 1 : e + 1 + H] for e in ends])  # (N, H)
+        return np.abs(actual - forecast)
 
     def _features(self, y: np.ndarray, X: np.ndarray | None) -> np.ndarray:
         """Levels -> the network's inputs (n, 1 + K): transformed target, z-scored covariates."""
@@ -201,17 +286,39 @@ class Forecaster:
             columns.append(self.cov_norm_.transform(X)[len(X) - len(z) :])  # aligned with z
         return np.concatenate(columns, axis=1)
 
+    def summary(self) -> str:
+        """What fit chose for everything left unset, and why: one line per choice."""
+        if not self.choices:
+            raise RuntimeError("this Forecaster is not fitted yet: call fit(y) first")
+        lines = [
+            f"Forecaster({self.model_name}, horizon={self.horizon}) fitted on {len(self.y_)} values"
+        ]
+        for name, choice in self.choices.items():
+            lines.append(f"  {name:16s} {choice['value']!s:12s} {choice['reason']}")
+        if self.calibration_errors_ is not None:
+            for level in (0.8, 0.9):
+                q, calibrated = conformal_quantiles(self.calibration_errors_, level)
+                note = "" if calibrated else " (too few windows for this level: largest error)"
+                lines.append(
+                    f"  interval {level:.0%}     +/- {q[0]:.4g} (step 1) .. {q[-1]:.4g} "
+                    f"(step {self.horizon}){note}"
+                )
+        return "\n".join(lines)
+
     # --- forecasting --------------------------------------------------------------
     def predict(
         self, steps: int, y: np.ndarray | None = None, X: np.ndarray | None = None
     ) -> np.ndarray:
-        """The next `steps` values after y (default: the fitted series) -> (steps,)."""
-        network = self._fitted()
+        """The next `steps` values after y (default: the fitted series) -> (steps,),
+        the median of the ensemble members' forecasts."""
+        self._fitted()
         window, last = self._context(steps, y, X)
-        network.eval()
         with torch.no_grad():
-            z = self._rollout(network, window, steps)  # (1, steps)
-        return self._to_levels(z, last)[0]
+            paths = [
+                self._to_levels(self._rollout(net.eval(), window, steps), last)[0]
+                for net in self.networks
+            ]
+        return np.median(np.stack(paths), axis=0)
 
     def predict_interval(
         self,
@@ -221,27 +328,51 @@ class Forecaster:
         y: np.ndarray | None = None,
         X: np.ndarray | None = None,
         seed: int | None = None,
-    ) -> dict[str, np.ndarray]:
-        """MC-dropout interval -> {'forecast', 'mean', 'lower', 'upper'} (steps,) and
-        'samples' (samples, steps). `forecast` is the point forecast with dropout off."""
-        network = self._fitted()
+        method: str = "auto",
+    ) -> dict[str, Any]:
+        """An interval around the forecast -> {'forecast', 'lower', 'upper'} (steps,) and
+        'method'.
+
+        method "conformal": forecast -/+ the calibrated error quantile per step
+        (conformal.py; 'calibrated' says whether there were enough validation windows).
+        method "mc_dropout": quantiles of `samples` forecasts with dropout on, which
+        measures only the network's uncertainty (adds 'mean' and 'samples' (samples, steps)).
+        "auto": conformal when the fit had validation windows, else MC dropout."""
+        self._fitted()
+        if method not in ("auto", "conformal", "mc_dropout"):
+            raise ValueError(
+                f"method should be 'auto', 'conformal' or 'mc_dropout', got {method!r}"
+            )
+        if method == "auto":
+            method = "mc_dropout" if self.calibration_errors_ is None else "conformal"
+        forecast = self.predict(steps, y, X)
+        if method == "conformal":
+            if self.calibration_errors_ is None:
+                raise ValueError(
+                    "no calibration errors: the series had too few windows for validation; "
+                    "use method='mc_dropout'"
+                )
+            lower, upper, calibrated = conformal_interval(
+                forecast, self.calibration_errors_, level
+            )
+            return {"forecast": forecast, "lower": lower, "upper": upper,
+                    "method": method, "calibrated": calibrated}  # fmt: skip
         if self.config["dropout"] <= 0:
             raise ValueError(
                 "predict_interval samples MC dropout, which needs dropout > 0 in the config"
             )
         window, last = self._context(steps, y, X)
-        forecast = self.predict(steps, y, X)
-        with seeded(self.seed if seed is None else seed), mc_dropout(network), torch.no_grad():
-            z = self._rollout(network, window.expand(samples, -1, -1), steps)  # (S, steps)
-        paths = self._to_levels(z, last)  # (S, steps)
+        per_member = -(-samples // len(self.networks))
+        with seeded(self.seed if seed is None else seed), torch.no_grad():
+            paths = []
+            for network in self.networks:
+                with mc_dropout(network):
+                    z = self._rollout(network, window.expand(per_member, -1, -1), steps)
+                paths.append(self._to_levels(z, last))  # (S, steps)
+        paths = np.concatenate(paths)[:samples]
         lower, upper = quantile_interval(paths, level)
-        return {
-            "forecast": forecast,
-            "mean": paths.mean(axis=0),
-            "lower": lower,
-            "upper": upper,
-            "samples": paths,
-        }
+        return {"forecast": forecast, "mean": paths.mean(axis=0), "lower": lower,
+                "upper": upper, "samples": paths, "method": method}  # fmt: skip
 
     def evaluate(
         self, y_test: np.ndarray, y: np.ndarray | None = None, X: np.ndarray | None = None
@@ -251,27 +382,56 @@ class Forecaster:
         self._fitted()
         y_test = _as_2d(y_test, "y_test")[:, 0]
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
-        m = self.config["season_length"]
+        m = self.season_length_
         forecasts = {"model": self.predict(len(y_test), history, X)}
         forecasts.update(all_baselines(history, len(y_test), m))
         scale_m = m if len(history) > m else 1
         return {name: all_metrics(y_test, f, history, scale_m) for name, f in forecasts.items()}
 
+    def backtest(
+        self,
+        y: np.ndarray,
+        horizon: int | None = None,
+        n_origins: int = 3,
+        stride: int | None = None,
+        level: float = 0.9,
+        season_length: int | None = None,
+    ) -> dict[str, Any]:
+        """Rolling-origin evaluation of this Forecaster's settings on y (see backtest.py):
+        a fresh copy is fitted before each origin -> per-origin and aggregate metrics of the
+        model and every baseline. Does not change this Forecaster."""
+        from .backtest import rolling_origin
+
+        def make() -> Forecaster:
+            return Forecaster(
+                self.model_name, horizon or self.horizon, self.sequence_length, self.seed,
+                False, **self.config,
+            )  # fmt: skip
+
+        return rolling_origin(
+            make, y, horizon or self.horizon, n_origins, stride, level, season_length
+        )
+
     def explain(
         self, step: int = 0, y: np.ndarray | None = None, X: np.ndarray | None = None
     ) -> np.ndarray:
         """Integrated gradients of forecast step `step` (0-based, < horizon) over the input
-        window -> (sequence_length, features); features are [target, covariates...]."""
-        network = self._fitted()
+        window -> (sequence_length, features), averaged over the ensemble; features are
+        [target, covariates...]."""
+        self._fitted()
         if not 0 <= step < self.horizon:
             raise ValueError(f"step should be in [0, {self.horizon}), got {step}")
         window, _ = self._context(1, y, X)
-        return integrated_gradients(network, window, output_index=step)[0].detach().cpu().numpy()
+        attributions = [
+            integrated_gradients(net, window, output_index=step)[0].detach().cpu().numpy()
+            for net in self.networks
+        ]
+        return np.mean(attributions, axis=0)
 
     def _context(
         self, steps: int, y: np.ndarray | None, X: np.ndarray | None
-    ) -> tuple[Tensor, float]:
-        """The last window of network inputs (1, L, F) and the last observed level."""
+    ) -> tuple[Tensor, np.ndarray]:
+        """The last window of network inputs (1, L, F) and the last observed level (1,)."""
         if not isinstance(steps, (int, np.integer)) or steps <= 0:
             raise ValueError(f"steps must be a positive int, got {steps!r}")
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
@@ -285,7 +445,7 @@ class Forecaster:
                 f"with covariates, steps must be <= horizon {self.horizon} (future X is unknown)"
             )
         L = self.sequence_length_
-        needed = L + (1 if self.config["transform"] == "log_ratio" else 0)
+        needed = L + (1 if self.transform_ in DIFFERENCING else 0)
         if len(history) < needed:
             raise DataError(
                 f"series too short: {len(history)} values, the model's window needs {needed}"
@@ -294,11 +454,11 @@ class Forecaster:
         features = self._features(
             history[tail], None if covariates is None else covariates[tail]
         )  # (L, F)
-        device = next(self.network.parameters()).device
+        device = next(self.networks[0].parameters()).device
         window = torch.as_tensor(features, dtype=torch.float32, device=device).unsqueeze(
             0
         )  # (1, L, F)
-        return window, float(history[-1])
+        return window, history[-1:]
 
     def _rollout(self, network: nn.Module, window: Tensor, steps: int) -> Tensor:
         """Direct head, then recursive: window (B, L, F) -> transformed forecasts (B, steps)."""
@@ -311,20 +471,22 @@ class Forecaster:
                 return torch.cat(chunks, dim=1)[:, :steps]
             window = torch.cat([window[:, out.shape[1] :], out.unsqueeze(-1)], dim=1)  # slide by H
 
-    def _to_levels(self, z: Tensor, last: float) -> np.ndarray:
-        """Transformed forecasts (B, steps) -> levels (B, steps)."""
+    def _to_levels(self, z: Tensor, last: np.ndarray) -> np.ndarray:
+        """Transformed forecasts (B, steps) -> levels (B, steps); last: the level before
+        each row's first step, (B,) or (1,)."""
         z = z.detach().cpu().double().numpy().T  # (steps, B): time first
-        return self.target_norm_.inverse_transform(z, last_value=last).T
+        return self.target_norm_.inverse_transform(z, last_value=np.asarray(last)).T
 
-    def _fitted(self) -> nn.Module:
-        if self.network is None:
+    def _fitted(self) -> list[nn.Module]:
+        if not self.networks:
             raise RuntimeError("this Forecaster is not fitted yet: call fit(y) first")
-        return self.network
+        return self.networks
 
     # --- saving -------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """One file: weights, config, transform statistics, the fitted series, version."""
-        network = self._fitted()
+        """One file: every member's weights, config, the choices, transform statistics,
+        the calibration errors, the fitted series, version."""
+        self._fitted()
         config = {
             "model": self.model_name,
             "horizon": self.horizon,
@@ -334,23 +496,33 @@ class Forecaster:
         }
         state = {
             "sequence_length_": self.sequence_length_,
+            "season_length_": self.season_length_,
+            "transform_": self.transform_,
+            "choices": self.choices,
+            "n_members": len(self.networks),
             "target_norm": self.target_norm_.state_dict(),
             "cov_norm": None if self.cov_norm_ is None else self.cov_norm_.state_dict(),
             "train_history": self.train_history,
             "metadata": self.metadata,
             "n_features": 1 + (0 if self.X_ is None else self.X_.shape[1]),
         }
-        tensors = {f"weights.{k}": v for k, v in network.state_dict().items()}
+        tensors = {
+            f"members.{i}.{k}": v
+            for i, network in enumerate(self.networks)
+            for k, v in network.state_dict().items()
+        }
         tensors["series.y"] = torch.as_tensor(self.y_)
         if self.X_ is not None:
             tensors["series.X"] = torch.as_tensor(self.X_)
+        if self.calibration_errors_ is not None:
+            tensors["calibration.errors"] = torch.as_tensor(self.calibration_errors_)
         save_checkpoint(path, self.KIND, config, state, tensors)
 
     @classmethod
     def load(
         cls, path: str | os.PathLike, map_location: str | torch.device | None = None
     ) -> Forecaster:
-        """Rebuild a saved Forecaster. The network goes to map_location, by default to
+        """Rebuild a saved Forecaster. The networks go to map_location, by default to
         the saved device when it exists here and to the CPU otherwise."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
         self = cls(
@@ -362,6 +534,9 @@ class Forecaster:
             **config["config"],
         )
         self.sequence_length_ = state["sequence_length_"]
+        self.season_length_ = state["season_length_"]
+        self.transform_ = state["transform_"]
+        self.choices = state["choices"]
         self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
         self.cov_norm_ = (
             None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
@@ -370,20 +545,37 @@ class Forecaster:
         self.metadata = state["metadata"]
         self.y_ = tensors["series.y"].numpy()
         self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
+        self.calibration_errors_ = (
+            tensors["calibration.errors"].numpy() if "calibration.errors" in tensors else None
+        )
         device = (
             torch.device(map_location)
             if map_location is not None
             else _loadable_device(self.config["device"])
         )
-        self.network = build_network(
-            self.model_name, state["n_features"], self.horizon, self.config
-        )
-        weights = {
-            k.removeprefix("weights."): v for k, v in tensors.items() if k.startswith("weights.")
-        }
-        self.network.load_state_dict(weights)
-        self.network.to(device).eval()
+        for i in range(state["n_members"]):
+            network = build_network(
+                self.model_name, state["n_features"], self.horizon, self.config
+            )
+            prefix = f"members.{i}."
+            network.load_state_dict(
+                {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}
+            )
+            self.networks.append(network.to(device).eval())
         return self
+
+
+def _check_choices(config: Mapping[str, Any]) -> None:
+    """The Forecaster's own keys, checked before any work."""
+    if config["transform"] != "auto":
+        DataNormalizer({"strategy": config["transform"]})  # checks the name
+    m = config["season_length"]
+    if m is not None and (not isinstance(m, (int, np.integer)) or m <= 0):
+        raise ValueError(f"season_length must be a positive int or None (detect), got {m!r}")
+    for key in ("steps", "patience_steps", "n_models"):
+        if not isinstance(config[key], (int, np.integer)) or config[key] <= 0:
+            raise ValueError(f"{key} must be a positive int, got {config[key]!r}")
+
 
 
 def _loadable_device(saved: str) -> torch.device:
