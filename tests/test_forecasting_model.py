@@ -220,7 +220,7 @@ def test_every_zoo_model_forecasts(name):
     t = np.arange(120, dtype=np.float64)
     y = 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t
     f = ls.Forecaster(model=name, horizon=3, season_length=12, epochs=2, verbose=False,
-                      **SMALL.get(name, {}))
+                      fallback=False, **SMALL.get(name, {}))
     forecast = f.fit(y).predict(7)
     assert forecast.shape == (7,) and np.isfinite(forecast).all()
     interval = f.predict_interval(3, samples=8, method="mc_dropout")  # every zoo model: dropout

@@ -1,11 +1,15 @@
 """Forecasting with the library's networks: data in, checked forecasts out.
 
 data.py           CSV loading, gap filling, chronological splits, sliding windows
-transforms.py     DataNormalizer: zscore, minmax, log_ratio, each with its exact inverse
+transforms.py     DataNormalizer: zscore, minmax, log_ratio, diff, each with its exact inverse
 metrics.py        RMSE, MAE, MAPE, sMAPE, R^2, MASE
 baselines.py      naive, seasonal naive, drift
+seasonality.py    autocorrelation, season detection, the KPSS stationarity test
+choices.py        how a Forecaster fills in what the user left unset, with reasons
 training.py       fit_network: Adam, clipping, schedules, early stopping, DDP, AMP
+conformal.py      split-conformal intervals from held-out forecast errors
 uncertainty.py    MC-dropout intervals
+backtest.py       rolling-origin evaluation
 explain.py        integrated gradients
 serialization.py  one-file, atomic, code-free save/load
 model.py          build_network, Forecaster, LSTMModel

@@ -11,6 +11,10 @@
                               the series' length: epochs = ceil(steps / batches per epoch),
                               and early stopping after `patience_steps` steps without a
                               better validation loss
+    fallback = True        -> when a baseline (naive, seasonal naive) has a lower MAE than
+                              the networks on the validation windows, it makes the forecasts
+                              (a model that loses to "same as last time" on held-out data
+                              should not be trusted to beat it later)
     validation windows     -> the latest val_fraction of the windows, but at least
                               MIN_CALIBRATION (at most a quarter of them): they stop the
                               training early and calibrate the conformal intervals, which
@@ -86,3 +90,13 @@ def validation_windows(n_windows: int, val_fraction: float) -> int:
     if n_windows < 10:
         return 0
     return max(int(round(n_windows * val_fraction)), min(MIN_CALIBRATION, n_windows // 4))
+
+
+def choose_fallback(errors: dict[str, np.ndarray], allowed: bool) -> tuple[str | None, str]:
+    """(None or the baseline's name, reason) from validation |errors| (N, H) per forecaster."""
+    mae = {name: float(e.mean()) for name, e in errors.items()}
+    best = min(mae, key=mae.get)
+    listed = ", ".join(f"{name} {value:.4g}" for name, value in mae.items())
+    if best == "model" or not allowed:
+        return None, f"validation MAE: {listed}" + ("" if best == "model" else " (fallback off)")
+    return best, f"validation MAE: {listed}: {best} is more accurate, so it forecasts"

@@ -20,8 +20,9 @@ import torch
 from torch import Tensor, nn
 
 from ..models import create_model, list_models, model_config
-from .baselines import all_baselines
+from .baselines import all_baselines, seasonal_naive
 from .choices import (
+    choose_fallback,
     choose_season_length,
     choose_sequence_length,
     choose_transform,
@@ -114,6 +115,7 @@ class Forecaster:
         "patience_steps": 100,
         "learning_rate": 3e-3,
         "n_models": 3,  # ensemble members; the forecast is their median
+        "fallback": True,  # forecast with a baseline that beat the networks on validation
     }
 
     def __init__(
@@ -146,6 +148,7 @@ class Forecaster:
         self.train_history: list[dict[str, Any]] = []
         self.choices: dict[str, Any] = {}  # what fit chose and why (see summary())
         self.calibration_errors_: np.ndarray | None = None
+        self.fallback_: str | None = None  # the baseline forecasting instead of the networks
         self.metadata: dict[str, Any] = {}  # free-form JSON-able notes saved with the model
 
     @property
@@ -230,11 +233,11 @@ class Forecaster:
                 )
             self.networks.append(network)
         self.train_history = histories[0]
-        self.calibration_errors_ = (
-            self._validation_errors(windows[n_windows - n_val :], n_windows - n_val)
-            if n_val
-            else None
-        )
+        self.calibration_errors_, self.fallback_, fallback_reason = None, None, "no validation"
+        if n_val:
+            errors = self._validation_errors(windows[n_windows - n_val :], n_windows - n_val)
+            self.fallback_, fallback_reason = choose_fallback(errors, self.config["fallback"])
+            self.calibration_errors_ = errors[self.fallback_ or "model"]
         self.choices = {
             "season_length": {"value": m, "reason": m_reason, "evidence": m_evidence},
             "transform": {"value": transform, "reason": t_reason},
@@ -252,15 +255,18 @@ class Forecaster:
                 "reason": f"median of {len(self.networks)} networks, seeds {self.seed}.."
                 f"{self.seed + len(self.networks) - 1}",
             },
+            "fallback": {"value": self.fallback_, "reason": fallback_reason},
             "calibration": {
                 "value": 0 if self.calibration_errors_ is None else n_val,
-                "reason": f"absolute errors of the ensemble on the {n_val} validation windows",
+                "reason": f"absolute errors of the {self.fallback_ or 'ensemble'} forecasts on "
+                f"the {n_val} validation windows",
             },
         }
         return self
 
-    def _validation_errors(self, windows: np.ndarray, first: int) -> np.ndarray:
-        """|actual - forecast| (N_val, H) in levels, for validation windows first, first+1, ..."""
+    def _validation_errors(self, windows: np.ndarray, first: int) -> dict[str, np.ndarray]:
+        """|actual - forecast| (N_val, H) in levels on validation windows first, first+1, ...
+        of the ensemble ('model') and of the baselines that need no training."""
         shift = 1 if self.transform_ in DIFFERENCING else 0
         L, H = self.sequence_length_, self.horizon
         device = next(self.networks[0].parameters()).device
@@ -274,9 +280,15 @@ class Forecaster:
                     for net in self.networks
                 ]
             )  # (M, N, H)
-        forecast = np.median(paths, axis=0)  # (N, H)
         actual = np.stack([self.y_[e + 1 : e + 1 + H] for e in ends])  # (N, H)
-        return np.abs(actual - forecast)
+        forecasts = {"model": np.median(paths, axis=0)}  # (N, H)
+        forecasts["naive"] = np.repeat(last[:, None], H, axis=1)
+        m = self.season_length_
+        if m > 1 and ends[0] + 1 >= m:
+            forecasts["seasonal_naive"] = np.stack(
+                [seasonal_naive(self.y_[: e + 1], H, m) for e in ends]
+            )
+        return {name: np.abs(actual - f) for name, f in forecasts.items()}
 
     def _features(self, y: np.ndarray, X: np.ndarray | None) -> np.ndarray:
         """Levels -> the network's inputs (n, 1 + K): transformed target, z-scored covariates."""
@@ -310,9 +322,12 @@ class Forecaster:
         self, steps: int, y: np.ndarray | None = None, X: np.ndarray | None = None
     ) -> np.ndarray:
         """The next `steps` values after y (default: the fitted series) -> (steps,),
-        the median of the ensemble members' forecasts."""
+        the median of the ensemble members' forecasts (or the fallback baseline's)."""
         self._fitted()
         window, last = self._context(steps, y, X)
+        if self.fallback_ is not None:
+            history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
+            return all_baselines(history, steps, self.season_length_)[self.fallback_]
         with torch.no_grad():
             paths = [
                 self._to_levels(self._rollout(net.eval(), window, steps), last)[0]
@@ -360,6 +375,11 @@ class Forecaster:
         if self.config["dropout"] <= 0:
             raise ValueError(
                 "predict_interval samples MC dropout, which needs dropout > 0 in the config"
+            )
+        if self.fallback_ is not None:
+            raise ValueError(
+                f"the forecasts are {self.fallback_}'s (see summary()): MC dropout of the "
+                "networks does not describe them; use method='conformal'"
             )
         window, last = self._context(steps, y, X)
         per_member = -(-samples // len(self.networks))
@@ -499,6 +519,7 @@ class Forecaster:
             "season_length_": self.season_length_,
             "transform_": self.transform_,
             "choices": self.choices,
+            "fallback_": self.fallback_,
             "n_members": len(self.networks),
             "target_norm": self.target_norm_.state_dict(),
             "cov_norm": None if self.cov_norm_ is None else self.cov_norm_.state_dict(),
@@ -537,6 +558,7 @@ class Forecaster:
         self.season_length_ = state["season_length_"]
         self.transform_ = state["transform_"]
         self.choices = state["choices"]
+        self.fallback_ = state["fallback_"]
         self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
         self.cov_norm_ = (
             None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
