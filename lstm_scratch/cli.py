@@ -3,6 +3,7 @@
     lstm-scratch train --data co2.csv --column co2 --horizon 52 --season-length 52 --out run/
     lstm-scratch predict --model run/model.pt --data co2.csv --steps 26 --out forecast.csv
     lstm-scratch evaluate --model run/model.pt --data co2.csv --test-size 104
+    lstm-scratch backtest --data co2.csv --column co2 --horizon 52 --n-origins 3 --out bt/
     lstm-scratch demo
 
 Bad input (a missing file or column, non-numeric values, a series too short for the
@@ -83,10 +84,16 @@ def build_parser() -> ArgumentParser:
     split_args(train)
     train.add_argument("--model", default="lstm", help="network name (default: lstm)")
     train.add_argument("--horizon", type=positive_int, default=1, help="steps per forecast")
-    train.add_argument("--season-length", type=positive_int, default=1, help="e.g. 52 weekly")
+    train.add_argument(
+        "--season-length", type=positive_int, help="e.g. 52 weekly (default: detected)"
+    )
     train.add_argument("--sequence-length", type=positive_int, help="input window (default: auto)")
-    train.add_argument("--transform", default="zscore", choices=["zscore", "minmax", "log_ratio"])
-    train.add_argument("--epochs", type=positive_int, default=50)
+    train.add_argument(
+        "--transform", default="auto", choices=["auto", "zscore", "minmax", "log_ratio", "diff"]
+    )
+    train.add_argument(
+        "--epochs", type=positive_int, help="default: a budget of optimiser steps, early stopped"
+    )
     train.add_argument("--hidden-size", type=positive_int, default=32)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -104,6 +111,18 @@ def build_parser() -> ArgumentParser:
     data_args(evaluate, column_required=False)
     split_args(evaluate)
     evaluate.add_argument("--out", help="JSON file for the metrics")
+
+    backtest = commands.add_parser(
+        "backtest", help="rolling-origin evaluation of the default Forecaster and baselines"
+    )
+    data_args(backtest, column_required=True)
+    backtest.add_argument("--horizon", type=positive_int, required=True, help="steps per fold")
+    backtest.add_argument("--n-origins", type=positive_int, default=3, help="folds (default 3)")
+    backtest.add_argument("--stride", type=positive_int, help="steps between origins (horizon)")
+    backtest.add_argument("--season-length", type=positive_int, help="default: detected")
+    backtest.add_argument("--level", type=fraction, default=0.9, help="interval level")
+    backtest.add_argument("--seed", type=int, default=0)
+    backtest.add_argument("--out", required=True, help="output folder")
 
     demo = commands.add_parser("demo", help="train on the embedded Mauna Loa CO2 series")
     demo.add_argument("--out", default="lstm-scratch-demo", help="output folder")
@@ -171,6 +190,8 @@ def train_and_report(
     summary = {
         **results,
         "interval_coverage_90": coverage(actual, interval["lower"], interval["upper"]),
+        "interval_method": interval["method"].replace("_", "-"),
+        "choices": forecaster.choices,
         "test_size": n_test,
         "train_size": len(history),
         "epochs_run": len(forecaster.train_history),
@@ -195,7 +216,7 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
     print(format_table({k: v for k, v in summary.items() if k in TABLE_ORDER}))
     print(
         f"\ntest: last {summary['test_size']} values; fit {summary['epochs_run']} epochs in "
-        f"{summary['fit_seconds']} s; 90% MC-dropout interval covered "
+        f"{summary['fit_seconds']} s; 90% {summary['interval_method']} interval covered "
         f"{100 * summary['interval_coverage_90']:.0f}% of the test values"
     )
     for name in (MODEL_FILE, "metrics.json", "forecast.png", "history.png"):
@@ -270,6 +291,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .forecasting import Forecaster
+    from .forecasting.plots import plot_backtest
+
+    y, _, n_filled = load_column(args.data, args.column, args.date_column)
+    if n_filled:
+        print(f"filled {n_filled} missing values by linear interpolation")
+    forecaster = Forecaster(horizon=args.horizon, seed=args.seed, verbose=False, device="cpu")
+    result = forecaster.backtest(
+        y, n_origins=args.n_origins, stride=args.stride, level=args.level,
+        season_length=args.season_length,
+    )  # fmt: skip
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "backtest.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    plot_backtest(
+        os.path.join(args.out, "backtest.png"), y, result, title=args.column, ylabel=args.column
+    )
+    print(f"mean over {len(result['folds'])} origins (horizon {args.horizon}):")
+    print(format_table(result["aggregate"]))
+    for fold in result["folds"]:
+        scores = fold["scores"]
+        print(
+            f"origin {fold['origin']}: model MAE {scores['model']['mae']:.4g}, "
+            + ", ".join(f"{k} {v['mae']:.4g}" for k, v in scores.items() if k != "model")
+        )
+    if result["coverage"] is not None:
+        print(f"{args.level:.0%} conformal interval covered {100 * result['coverage']:.0f}%")
+    for name in ("backtest.json", "backtest.png"):
+        print(f"wrote {os.path.join(args.out, name)}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .datasets import co2_path, load_co2
 
@@ -303,7 +357,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "demo": cmd_demo}
+COMMANDS = {
+    "train": cmd_train,
+    "predict": cmd_predict,
+    "evaluate": cmd_evaluate,
+    "backtest": cmd_backtest,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

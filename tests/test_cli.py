@@ -220,3 +220,19 @@ def test_demo_runs_end_to_end(capsys, tmp_path):
     for row in ("| model |", "| naive |", "| seasonal_naive |", "| drift |", "forecast.png"):
         assert row in out
     assert os.path.exists(tmp_path / "forecast.png") and os.path.exists(tmp_path / "history.png")
+
+
+@pytest.mark.slow
+def test_backtest_writes_folds_and_scores_every_baseline(capsys, tmp_path):
+    data = write_series(tmp_path / "s.csv", n=120)
+    out = tmp_path / "bt"
+    code, stdout, _ = run_cli(
+        capsys, "backtest", "--data", data, "--column", "sales", "--horizon", "6",
+        "--n-origins", "2", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, stdout
+    result = json.loads((out / "backtest.json").read_text())
+    assert [fold["origin"] for fold in result["folds"]] == [108, 114]
+    assert set(result["aggregate"]) >= {"model", "naive", "seasonal_naive", "drift"}
+    assert "origin 114: model MAE" in stdout and "| seasonal_naive |" in stdout
+    assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG"
