@@ -107,6 +107,9 @@ def load_series() -> list[dict]:
     series = []
     for name, freq, m, h, load in spec:
         y = np.asarray(load(), dtype=np.float64).ravel()
+        y = y[: len(y) - np.argmax(~np.isnan(y[::-1]))]  # ausbeer ends with a NaN quarter
+        if np.isnan(y).any():
+            raise ValueError(f"{name} has gaps inside the series")
         series.append({"name": name, "frequency": freq, "m": m, "horizon": h, "y": y})
     return series
 
