@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import create_model, list_models, model_config
+from . import validation as V
 from .baselines import all_baselines, seasonal_naive
 from .choices import (
     choose_fallback,
@@ -33,7 +34,7 @@ from .conformal import conformal_interval, conformal_quantiles
 from .data import DataError, make_windows
 from .explain import integrated_gradients
 from .metrics import all_metrics
-from .serialization import load_checkpoint, save_checkpoint
+from .serialization import load_checkpoint, load_weights, reading, save_checkpoint
 from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
 from .transforms import DIFFERENCING, DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
@@ -129,21 +130,21 @@ class Forecaster:
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
-        if not isinstance(horizon, int) or horizon <= 0:
-            raise ValueError(f"horizon must be a positive int, got {horizon!r}")
-        if sequence_length is not None and (
-            not isinstance(sequence_length, int) or sequence_length <= 0
-        ):
-            raise ValueError(
-                f"sequence_length must be a positive int or None, got {sequence_length!r}"
-            )
+        V.check_forecaster_args(horizon, sequence_length, seed, verbose)
         self.model_name = model
         self.horizon = horizon
         self.sequence_length = sequence_length
         self.seed = seed
         self.verbose = verbose
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
-        _check_choices(self.config)
+        budgeted = self.config["epochs"] is None  # a budget of steps instead of epochs
+        V.check_training_values(
+            {k: v for k, v in self.config.items() if k != "epochs" or not budgeted}
+        )
+        V.check_network_config(model, self.config, horizon)
+        for key in ("steps", "patience_steps", "n_models"):
+            V.check_int(key, self.config[key])
+        V.check_bool("fallback", self.config["fallback"])
         self.networks: list[nn.Module] = []
         self.train_history: list[dict[str, Any]] = []
         self.choices: dict[str, Any] = {}  # what fit chose and why (see summary())
@@ -164,6 +165,7 @@ class Forecaster:
 
         seed (default: the constructor's) fixes initialisation, shuffling and dropout:
         the same seed on a CPU gives bit-for-bit the same model."""
+        V.check_forecaster_fit(y, X, seed)
         if seed is not None:
             self.seed = seed
         series = _as_2d(y, "y")
@@ -215,7 +217,7 @@ class Forecaster:
             budget_reason = f"given: {self.config['epochs']} epochs"
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-        self.networks, histories = [], []
+        self.networks, networks, histories = [], [], []  # a failed fit leaves no model
         for member in range(self.config["n_models"]):
             with seeded(self.seed + member):
                 network = build_network(self.model_name, features.shape[1], H, self.config)
@@ -231,8 +233,8 @@ class Forecaster:
                         verbose=self.verbose,
                     )
                 )
-            self.networks.append(network)
-        self.train_history = histories[0]
+            networks.append(network)
+        self.networks, self.train_history = networks, histories[0]
         self.calibration_errors_, self.fallback_, fallback_reason = None, None, "no validation"
         if n_val:
             errors = self._validation_errors(windows[n_windows - n_val :], n_windows - n_val)
@@ -324,6 +326,7 @@ class Forecaster:
         """The next `steps` values after y (default: the fitted series) -> (steps,),
         the median of the ensemble members' forecasts (or the fallback baseline's)."""
         self._fitted()
+        V.check_forecast_call(steps, y, X, self._n_covariates())
         window, last = self._context(steps, y, X)
         if self.fallback_ is not None:
             history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
@@ -354,6 +357,8 @@ class Forecaster:
         measures only the network's uncertainty (adds 'mean' and 'samples' (samples, steps)).
         "auto": conformal when the fit had validation windows, else MC dropout."""
         self._fitted()
+        V.check_forecast_call(steps, y, X, self._n_covariates())
+        V.check_interval_args(level, samples, seed)
         if method not in ("auto", "conformal", "mc_dropout"):
             raise ValueError(
                 f"method should be 'auto', 'conformal' or 'mc_dropout', got {method!r}"
@@ -400,7 +405,8 @@ class Forecaster:
         """Forecast len(y_test) steps after y (default: the fitted series) and score the
         model and every baseline -> {'model': {...}, 'naive': {...}, ...} of all_metrics."""
         self._fitted()
-        y_test = _as_2d(y_test, "y_test")[:, 0]
+        y_test = V.check_test_series("y_test", y_test)
+        V.check_forecast_call(len(y_test), y, X, self._n_covariates())
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
         m = self.season_length_
         forecasts = {"model": self.predict(len(y_test), history, X)}
@@ -439,6 +445,8 @@ class Forecaster:
         window -> (sequence_length, features), averaged over the ensemble; features are
         [target, covariates...]."""
         self._fitted()
+        V.check_int("step", step, 0)
+        V.check_forecast_call(1, y, X, self._n_covariates())
         if not 0 <= step < self.horizon:
             raise ValueError(f"step should be in [0, {self.horizon}), got {step}")
         window, _ = self._context(1, y, X)
@@ -502,11 +510,15 @@ class Forecaster:
             raise RuntimeError("this Forecaster is not fitted yet: call fit(y) first")
         return self.networks
 
+    def _n_covariates(self) -> int:
+        return 0 if self.cov_norm_ is None else np.atleast_1d(self.cov_norm_.stats["shift"]).size
+
     # --- saving -------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """One file: every member's weights, config, the choices, transform statistics,
         the calibration errors, the fitted series, version."""
         self._fitted()
+        V.check_path("path", path)
         config = {
             "model": self.model_name,
             "horizon": self.horizon,
@@ -546,58 +558,47 @@ class Forecaster:
         """Rebuild a saved Forecaster. The networks go to map_location, by default to
         the saved device when it exists here and to the CPU otherwise."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
-        self = cls(
-            config["model"],
-            config["horizon"],
-            config["sequence_length"],
-            config["seed"],
-            False,
-            **config["config"],
-        )
-        self.sequence_length_ = state["sequence_length_"]
-        self.season_length_ = state["season_length_"]
-        self.transform_ = state["transform_"]
-        self.choices = state["choices"]
-        self.fallback_ = state["fallback_"]
-        self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
-        self.cov_norm_ = (
-            None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
-        )
-        self.train_history = state["train_history"]
-        self.metadata = state["metadata"]
-        self.y_ = tensors["series.y"].numpy()
-        self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
-        self.calibration_errors_ = (
-            tensors["calibration.errors"].numpy() if "calibration.errors" in tensors else None
-        )
-        device = (
-            torch.device(map_location)
-            if map_location is not None
-            else _loadable_device(self.config["device"])
-        )
-        for i in range(state["n_members"]):
-            network = build_network(
-                self.model_name, state["n_features"], self.horizon, self.config
+        with reading(path):
+            self = cls(
+                config["model"],
+                config["horizon"],
+                config["sequence_length"],
+                config["seed"],
+                False,
+                **config["config"],
             )
-            prefix = f"members.{i}."
-            network.load_state_dict(
-                {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}
+            self.sequence_length_ = state["sequence_length_"]
+            self.season_length_ = state["season_length_"]
+            self.transform_ = state["transform_"]
+            self.choices = state["choices"]
+            self.fallback_ = state["fallback_"]
+            self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
+            self.cov_norm_ = (
+                None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
             )
-            self.networks.append(network.to(device).eval())
-        return self
-
-
-def _check_choices(config: Mapping[str, Any]) -> None:
-    """The Forecaster's own keys, checked before any work."""
-    if config["transform"] != "auto":
-        DataNormalizer({"strategy": config["transform"]})  # checks the name
-    m = config["season_length"]
-    if m is not None and (not isinstance(m, (int, np.integer)) or m <= 0):
-        raise ValueError(f"season_length must be a positive int or None (detect), got {m!r}")
-    for key in ("steps", "patience_steps", "n_models"):
-        if not isinstance(config[key], (int, np.integer)) or config[key] <= 0:
-            raise ValueError(f"{key} must be a positive int, got {config[key]!r}")
-
+            self.train_history = state["train_history"]
+            self.metadata = state["metadata"]
+            self.y_ = tensors["series.y"].numpy()
+            self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
+            self.calibration_errors_ = (
+                tensors["calibration.errors"].numpy() if "calibration.errors" in tensors else None
+            )
+            device = (
+                torch.device(map_location)
+                if map_location is not None
+                else _loadable_device(self.config["device"])
+            )
+            for i in range(state["n_members"]):
+                network = build_network(
+                    self.model_name, state["n_features"], self.horizon, self.config
+                )
+                prefix = f"members.{i}."
+                weights = {
+                    k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)
+                }
+                load_weights(path, network, weights, prefix)
+                self.networks.append(network.to(device).eval())
+            return self
 
 
 def _loadable_device(saved: str) -> torch.device:
@@ -631,11 +632,13 @@ class LSTMModel:
     }
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        config = dict(config or {})
+        config = V.check_mapping("config", config, "{'sequence_length': 20, 'epochs': 30}")
         model = config.get("model", self.EXTRA_DEFAULTS["model"])
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
+        V.check_training_values(self.config)
+        V.check_network_config(model, self.config, 1)
         self.network: nn.Module | None = None
         self.train_history: list[dict[str, Any]] = []
 
@@ -656,6 +659,7 @@ class LSTMModel:
         seed: int | None = None,
     ) -> LSTMModel:
         """Train on windows of X (samples, features) -> y; seed overrides config['seed']."""
+        V.check_lstm_model_fit(X, y, validation_split, verbose, seed)
         if seed is not None:
             self.config["seed"] = seed
         X, Y = _as_2d(X, "X"), _as_2d(y, "y")
@@ -675,13 +679,12 @@ class LSTMModel:
         targets = self.y_norm_.transform(targets)
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+        self.network = None  # a fit that fails leaves no half-trained model to use by mistake
         with seeded(self.config["seed"]):
-            self.network = build_network(
-                self.config["model"], X.shape[1], Y.shape[1], self.config
-            )
-            self.network.to(device)
+            network = build_network(self.config["model"], X.shape[1], Y.shape[1], self.config)
+            network.to(device)
             self.train_history = fit_network(
-                self.network,
+                network,
                 to(windows[:n_train]),
                 to(targets[:n_train]),
                 to(windows[n_train:]),
@@ -690,13 +693,14 @@ class LSTMModel:
                 seed=self.config["seed"],
                 verbose=verbose,
             )
+        self.network = network
         return self
 
     def predict(self, X: np.ndarray, steps: int = 1) -> np.ndarray:
         network = self._fitted()
+        V.check_lstm_model_inputs(X, self._sizes()[0], self.config["sequence_length"])
+        V.check_int("steps", steps)
         X = _as_2d(X, "X")
-        if not isinstance(steps, int) or steps <= 0:
-            raise ValueError(f"steps must be a positive int, got {steps!r}")
         network.eval()
         device = next(network.parameters()).device
         z = torch.as_tensor(self.x_norm_.transform(X), dtype=torch.float32, device=device)
@@ -729,6 +733,10 @@ class LSTMModel:
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Metrics of the per-window predictions against y[L-1:] (MASE needs a season: left out)."""
+        self._fitted()
+        V.check_lstm_model_inputs(
+            X, self._sizes()[0], self.config["sequence_length"], y, self._sizes()[1]
+        )
         pred = self.predict(X)
         actual = np.asarray(y, dtype=np.float64)[self.config["sequence_length"] - 1 :]
         scores = all_metrics(actual, pred, actual, 1)
@@ -740,17 +748,19 @@ class LSTMModel:
             raise RuntimeError("this LSTMModel is not fitted yet: call fit(X, y) first")
         return self.network
 
+    def _sizes(self) -> tuple[int, int]:
+        """(features, targets) the model was fitted with."""
+        return tuple(np.atleast_1d(n.stats["shift"]).size for n in (self.x_norm_, self.y_norm_))
+
     def save(self, path: str | os.PathLike) -> None:
         network = self._fitted()
+        V.check_path("path", path)
         state = {
             "x_norm": self.x_norm_.state_dict(),
             "y_norm": self.y_norm_.state_dict(),
             "y_is_1d": self._y_is_1d,
             "train_history": self.train_history,
-            "sizes": [
-                len(np.atleast_1d(self.x_norm_.stats["shift"])),
-                len(np.atleast_1d(self.y_norm_.stats["shift"])),
-            ],
+            "sizes": list(self._sizes()),
         }
         save_checkpoint(path, self.KIND, self.config, state, network.state_dict())
 
@@ -760,17 +770,18 @@ class LSTMModel:
     ) -> LSTMModel:
         """A new LSTMModel from a file written by save (use as `model = LSTMModel.load(path)`)."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
-        self = cls(config)
-        self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
-        self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
-        self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
-        n_in, n_out = state["sizes"]
-        self.network = build_network(config["model"], n_in, n_out, config)
-        self.network.load_state_dict(tensors)
-        device = (
-            torch.device(map_location)
-            if map_location is not None
-            else _loadable_device(config["device"])
-        )
-        self.network.to(device).eval()
-        return self
+        with reading(path):
+            self = cls(config)
+            self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
+            self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
+            self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
+            n_in, n_out = state["sizes"]
+            self.network = build_network(config["model"], n_in, n_out, config)
+            load_weights(path, self.network, tensors)
+            device = (
+                torch.device(map_location)
+                if map_location is not None
+                else _loadable_device(config["device"])
+            )
+            self.network.to(device).eval()
+            return self
