@@ -527,7 +527,7 @@ def model_files() -> None:
          one_line=True)
     case(g, "a JSON file", load_file("j.pt", b'{"horizon": 3}'), bad, ["j.pt"], one_line=True)
     tensors = PAYLOAD["tensors"]
-    weight = next(k for k in tensors if k.startswith("weights."))
+    weight = next(k for k in tensors if k.startswith("members."))
     for label, path, words in [
         ("config not JSON", altered(PAYLOAD, "c1.pt", config="{not json"), ["c1.pt", "config"]),
         ("config missing 'horizon'", altered(PAYLOAD, "c2.pt", "config", horizon=KeyError),

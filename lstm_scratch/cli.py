@@ -4,6 +4,7 @@
         --season-length 12 --out run
     lstm-scratch predict --model run --data airline.csv --steps 12 --out forecast.csv
     lstm-scratch evaluate --model run --data airline.csv      # scores the values after training
+    lstm-scratch backtest --data airline.csv --column passengers --horizon 12 --out bt
     lstm-scratch demo
 
 Dates are read the way files have them (2020-01-31, 1949-01, 1970 Q1, 1991 Jul, 1949,
@@ -195,10 +196,12 @@ def networks_epilog() -> str:
 
 def build_parser() -> ArgumentParser:
     from . import __version__
-    from .forecasting.model import MODELS
+    from .forecasting.model import MODELS, Forecaster
     from .forecasting.threads import DEFAULT_THREADS
     from .forecasting.training import TRAIN_DEFAULTS
     from .forecasting.transforms import STRATEGIES
+
+    FORECASTER = {**TRAIN_DEFAULTS, **Forecaster.EXTRA_DEFAULTS}  # what fit uses when not given
 
     parser = ArgumentParser(
         prog=PROG,
@@ -256,8 +259,7 @@ def build_parser() -> ArgumentParser:
     train.add_argument(
         "--season-length",
         type=positive_int,
-        default=1,
-        help="e.g. 12 monthly, 52 weekly (default: 1, none)",
+        help="e.g. 12 monthly, 52 weekly (default: detected from the data)",
     )
     train.add_argument(
         "--sequence-length",
@@ -265,27 +267,28 @@ def build_parser() -> ArgumentParser:
         help="input window (default: 2 seasons or 24, fitted to the data)",
     )
     train.add_argument(
-        "--transform", default="zscore", choices=STRATEGIES, help="of the target (default: zscore)"
-    )
-    train.add_argument("--epochs", type=positive_int, default=50, help="(default: 50)")
+        "--transform", default="auto", choices=("auto", *STRATEGIES),
+        help="of the target (default: auto, chosen by a stationarity test)",
+    )  # fmt: skip
     train.add_argument(
-        "--learning-rate",
-        type=positive_float,
-        default=TRAIN_DEFAULTS["learning_rate"],
-        help=f"(default: {TRAIN_DEFAULTS['learning_rate']:g})",
-    )
+        "--epochs", type=positive_int,
+        help=f"(default: a budget of {FORECASTER['steps']} optimiser steps, stopped early)",
+    )  # fmt: skip
     train.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=TRAIN_DEFAULTS["batch_size"],
-        help=f"(default: {TRAIN_DEFAULTS['batch_size']})",
+        "--learning-rate", type=positive_float, help=f"(default: {FORECASTER['learning_rate']:g})"
     )
     train.add_argument(
-        "--patience",
-        type=positive_int,
-        default=TRAIN_DEFAULTS["patience"],
-        help=f"epochs without improvement before stopping (default: {TRAIN_DEFAULTS['patience']})",
+        "--batch-size", type=positive_int, help=f"(default: {FORECASTER['batch_size']})"
     )
+    train.add_argument(
+        "--patience", type=positive_int,
+        help="epochs without improvement before stopping, with --epochs "
+        f"(default: {FORECASTER['patience']})",
+    )  # fmt: skip
+    train.add_argument(
+        "--no-fallback", dest="fallback", action="store_false",
+        help="forecast with the networks even where a baseline beat them on validation",
+    )  # fmt: skip
     network_group = train.add_argument_group(
         "network options (each applies to the networks listed below)"
     )
@@ -352,6 +355,29 @@ def build_parser() -> ArgumentParser:
     )
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate.add_argument("--out", help="JSON file for the metrics")
+
+    backtest = commands.add_parser(
+        "backtest", help="rolling-origin evaluation of the default Forecaster and the baselines",
+        description="Fit the default Forecaster before each of --n-origins forecast origins "
+        "(the last ones, --stride apart), score it and the baselines on the --horizon values "
+        "after each, and write backtest.json and backtest.png (the folds drawn) into --out.",
+    )  # fmt: skip
+    data_args(backtest, column_required=True)
+    backtest.add_argument("--horizon", type=positive_int, required=True, help="steps per fold")
+    backtest.add_argument(
+        "--n-origins", type=positive_int, default=3, help="folds (default: 3)"
+    )
+    backtest.add_argument(
+        "--stride", type=positive_int, help="steps between origins (default: the horizon)"
+    )
+    backtest.add_argument("--season-length", type=positive_int, help="(default: detected)")
+    backtest.add_argument(
+        "--level", type=fraction, default=LEVEL, help=f"interval level (default: {LEVEL})"
+    )
+    backtest.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    backtest.add_argument(
+        "--out", required=True, help="folder to write (replaced if it holds a previous backtest)"
+    )
 
     demo = commands.add_parser("demo", help="train on the embedded Mauna Loa CO2 series")
     demo.add_argument(
@@ -636,12 +662,12 @@ def train_and_report(
     started = time.perf_counter()
     forecaster.fit(history, None if X is None else X[:n_train])
     seconds = time.perf_counter() - started
-    if forecaster.config["dropout"] > 0:  # the point forecast and the sampled paths
+    if has_interval(forecaster):  # the point forecast and its interval
         interval = forecaster.predict_interval(n_test, level=LEVEL, samples=50)
         covered = coverage(actual, interval["lower"], interval["upper"])
     else:
-        interval, covered = {"forecast": forecaster.predict(n_test)}, None
-    m = forecaster.config["season_length"]
+        interval, covered = {"forecast": forecaster.predict(n_test), "method": None}, None
+    m = forecaster.season_length_
     baselines = all_baselines(history, n_test, m)
     scale_m = m if len(history) > m else 1  # as Forecaster.evaluate, without a third rollout
     results: dict[str, Any] = {
@@ -654,6 +680,8 @@ def train_and_report(
         **results,
         "interval_level": LEVEL if covered is not None else None,
         "interval_coverage": covered,
+        "interval_method": interval["method"],
+        "choices": forecaster.choices,
         "test_size": n_test,
         "train_size": n_train,
         "epochs_run": len(forecaster.train_history),
@@ -661,7 +689,7 @@ def train_and_report(
         "network": forecaster.model_name,
         "horizon": forecaster.horizon,
         "sequence_length": forecaster.sequence_length_,
-        "season_length": forecaster.config["season_length"],
+        "season_length": m,
         "metadata": metadata,
     }
     write_atomic(os.path.join(out, "metrics.json"), json.dumps(summary, indent=2) + "\n")
@@ -699,7 +727,8 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
     )
     if summary["interval_coverage"] is not None:
         line += (
-            f"; {100 * summary['interval_level']:.0f}% MC-dropout interval covered "
+            f"; {100 * summary['interval_level']:.0f}% "
+            f"{summary['interval_method'].replace('_', '-')} interval covered "
             f"{100 * summary['interval_coverage']:.0f}% of the test values"
         )
     print(line)
@@ -727,6 +756,16 @@ def network_config(args: argparse.Namespace, network: str) -> dict[str, Any]:
     return given
 
 
+def has_interval(forecaster: Any) -> bool:
+    """Whether predict_interval can answer: calibration errors (conformal) or dropout."""
+    return forecaster.calibration_errors_ is not None or forecaster.config["dropout"] > 0
+
+
+def given(args: argparse.Namespace, *keys: str) -> dict[str, Any]:
+    """{key: value} of the options the user gave (the rest keep the Forecaster's defaults)."""
+    return {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .forecasting import Forecaster
 
@@ -750,9 +789,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     forecaster = Forecaster(
         network, horizon=args.horizon, sequence_length=args.sequence_length, seed=args.seed,
         verbose=not args.quiet, season_length=args.season_length, transform=args.transform,
-        epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        patience=args.patience, device=args.device, num_threads=args.threads,
-        **network_config(args, network),
+        epochs=args.epochs, fallback=args.fallback, device=args.device, num_threads=args.threads,
+        **given(args, "learning_rate", "batch_size", "patience"), **network_config(args, network),
     )  # fmt: skip
     check_network(forecaster, 1 + len(covariates))
     series = load_series(args.data, args.column, args.date_column, args.encoding, covariates)
@@ -789,7 +827,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     forecaster, series = _model_and_series(args, notes=sys.stdout if args.out else sys.stderr)
     y = series.values[:, 0]
     X = series.values[:, 1:] if series.values.shape[1] > 1 else None
-    if forecaster.config["dropout"] > 0:
+    if has_interval(forecaster):
         interval = forecaster.predict_interval(
             args.steps, level=args.level, samples=args.samples, y=y, X=X
         )
@@ -799,7 +837,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
             f"upper_{args.level:g}": interval["upper"],
         }
     else:
-        warn("the model has no dropout, so no interval: only the point forecast is written")
+        warn(
+            "the model has neither calibration errors nor dropout, so no interval: only the "
+            "point forecast is written"
+        )
         columns = {"forecast": forecaster.predict(args.steps, y=y, X=X)}
     text = forecast_csv(columns, forecast_dates(series, args.steps))
     if args.out:
@@ -864,7 +905,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     y = series.values[:, 0]
     X = series.values[:start, 1:] if series.values.shape[1] > 1 else None
     results = forecaster.evaluate(y[start:], y=y[:start], X=X)
-    print(format_table(results, forecaster.config["season_length"]))
+    print(format_table(results, forecaster.season_length_))
     print(f"\ntest: {n - start} values after the first {start} of {args.data}")
     if args.out:
         write_atomic(args.out, json.dumps(results, indent=2) + "\n")
@@ -905,7 +946,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "demo": cmd_demo}
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .forecasting import Forecaster
+    from .forecasting.plots import plot_backtest
+
+    check_run_folder(args.out)
+    series = load_series(args.data, args.column, args.date_column, args.encoding, [])
+    y = series.values[:, 0]
+    forecaster = Forecaster(horizon=args.horizon, seed=args.seed, verbose=False, device="cpu")
+    result = forecaster.backtest(
+        y, n_origins=args.n_origins, stride=args.stride, level=args.level,
+        season_length=args.season_length,
+    )  # fmt: skip
+    with run_folder(args.out) as tmp:
+        write_atomic(os.path.join(tmp, "backtest.json"), json.dumps(result, indent=2) + "\n")
+        plot_backtest(
+            os.path.join(tmp, "backtest.png"), y, result, title=args.column, ylabel=args.column
+        )
+    print(f"mean over {len(result['folds'])} origins (horizon {args.horizon}):")
+    print(format_table(result["aggregate"]))
+    for fold in result["folds"]:
+        scores = fold["scores"]
+        print(
+            f"origin {fold['origin']}: model MAE {scores['model']['mae']:.4g}, "
+            + ", ".join(f"{k} {v['mae']:.4g}" for k, v in scores.items() if k != "model")
+        )
+    if result["coverage"] is not None:
+        print(f"{args.level:.0%} conformal interval covered {100 * result['coverage']:.0f}%")
+    for name in ("backtest.json", "backtest.png"):
+        print(f"wrote {os.path.join(args.out, name)}")
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "predict": cmd_predict,
+    "evaluate": cmd_evaluate,
+    "backtest": cmd_backtest,
+    "demo": cmd_demo,
+}
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:

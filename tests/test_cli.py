@@ -427,7 +427,7 @@ def test_help_version_and_no_command(capsys):
     assert code == 0
     for name in list_models():
         assert name in out
-    assert "zscore" in out and "log_ratio" in out and "(default: 50)" in out
+    assert "zscore" in out and "log_ratio" in out and "400 optimiser steps" in out
     assert "--hidden-size 32" in out  # the forecaster's default for lstm, from the code
     code, out, _ = run_cli(capsys, "--version")
     assert code == 0 and out.startswith(f"lstm-scratch {__version__} (torch ")
@@ -474,9 +474,13 @@ def test_predict_out_is_checked_before_work_and_long_forecasts_show_progress(
         return real(*args, **{**kwargs, "disable": True})
 
     monkeypatch.setattr(model_module, "tqdm", spy)
-    code, _, _ = run_cli(capsys, "predict", "--model", str(out), "--data", data, "--steps", "500")
-    assert code == 0  # the point forecast and the sampled paths: each rollout has its bar
-    assert [(b["total"], b["disable"], b["delay"]) for b in bars] == [(500, False, 2)] * 2
+    networks = tmp_path / "networks"  # no fallback: the forecast is the networks' rollouts
+    assert run_cli(capsys, *train_args(data, networks, "--no-fallback"))[0] == 0
+    bars.clear()
+    code, _, _ = run_cli(capsys, "predict", "--model", str(networks), "--data", data,
+                         "--steps", "500")  # fmt: skip
+    assert code == 0  # one rollout per ensemble member (3), each with its bar
+    assert [(b["total"], b["disable"], b["delay"]) for b in bars] == [(500, False, 2)] * 3
     bars.clear()
     code, _, _ = run_cli(capsys, "predict", "--model", str(out), "--data", data,
                          "--steps", "5", "--quiet")  # fmt: skip
@@ -523,3 +527,19 @@ def test_plots_have_titles_baselines_and_a_labelled_band(tmp_path, monkeypatch):
     labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
     assert "naive" in labels and "90% interval (covered 80% of the test)" in labels
     assert figures[1].axes[0].get_title() == "lstm training loss"
+
+
+@pytest.mark.slow
+def test_backtest_writes_folds_and_scores_every_baseline(capsys, tmp_path):
+    data = write_series(tmp_path / "s.csv", n=120)
+    out = tmp_path / "bt"
+    code, stdout, _ = run_cli(
+        capsys, "backtest", "--data", data, "--column", "sales", "--horizon", "6",
+        "--n-origins", "2", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, stdout
+    result = json.loads((out / "backtest.json").read_text())
+    assert [fold["origin"] for fold in result["folds"]] == [108, 114]
+    assert set(result["aggregate"]) >= {"model", "naive", "seasonal_naive", "drift"}
+    assert "origin 114: model MAE" in stdout and "| seasonal_naive |" in stdout
+    assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG"

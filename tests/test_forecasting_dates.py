@@ -113,14 +113,19 @@ def test_pandas_in_pandas_out():
     assert isinstance(forecast, pd.Series) and forecast.name == "sales"
     assert list(forecast.index) == list(pd.date_range("2023-01", periods=8, freq="MS"))
     np.testing.assert_array_equal(forecast.to_numpy(), small().fit(y.to_numpy()).predict(8))
-    bands = f.predict_interval(8, level=[0.5, 0.9], samples=20)
+    bands = f.predict_interval(8, level=[0.5, 0.9])  # split-conformal by default
     assert isinstance(bands, pd.DataFrame) and bands.index.equals(forecast.index)
-    assert list(bands.columns) == [
-        "forecast", "mean", "lower_50", "upper_50", "lower_90", "upper_90",
-    ]  # fmt: skip
+    assert list(bands.columns) == ["forecast", "lower_50", "upper_50", "lower_90", "upper_90"]
+    assert bands.attrs["method"] == "conformal"
     assert (bands["lower_90"] <= bands["lower_50"]).all()
     assert (bands["upper_50"] <= bands["upper_90"]).all()
-    assert bands.attrs["samples"].shape == (20, 8)
+    sampled = small(fallback=False).fit(y).predict_interval(
+        8, level=[0.5, 0.9], samples=20, method="mc_dropout"
+    )
+    assert list(sampled.columns) == [
+        "forecast", "mean", "lower_50", "upper_50", "lower_90", "upper_90",
+    ]  # fmt: skip
+    assert sampled.attrs["samples"].shape == (20, 8)
     loaded = Forecaster.load(_saved(f))
     pd.testing.assert_series_equal(loaded.predict(8), forecast)
 
@@ -135,8 +140,8 @@ def _saved(forecaster, path=None):
 
 def test_numpy_interval_with_several_levels():
     f = small().fit(seasonal().to_numpy())
-    bands = f.predict_interval(4, level=[0.5, 0.9], samples=20)
-    assert {"lower_50", "upper_50", "lower_90", "upper_90", "samples"} <= set(bands)
+    bands = f.predict_interval(4, level=[0.5, 0.9])
+    assert {"lower_50", "upper_50", "lower_90", "upper_90", "calibrated"} <= set(bands)
     with pytest.raises(ValueError, match=r"level should be a finite number in \(0, 1\)"):
         f.predict_interval(4, level=[0.5, 1.5])
     with pytest.raises(TypeError, match="level should be a real number"):
@@ -182,9 +187,9 @@ def test_fit_and_predict_run_on_one_thread_and_restore_the_callers(monkeypatch):
     torch.set_num_threads(2)
     try:
         small().fit(seasonal().to_numpy())
-        assert seen == [1] and torch.get_num_threads() == 2
+        assert seen == [1] * 3 and torch.get_num_threads() == 2  # one fit per member
         small(num_threads=None).fit(seasonal().to_numpy())
-        assert seen == [1, 2]
+        assert seen == [1] * 3 + [2] * 3
     finally:
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="num_threads should be a positive int"):

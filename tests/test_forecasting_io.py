@@ -23,6 +23,7 @@ def forecaster():
         season_length=12,
         transform="log_ratio",
         epochs=2,
+        fallback=False,  # two epochs lose to seasonal naive; the networks must round trip
         hidden_size=8,
         device="cpu",
         verbose=False,
@@ -41,8 +42,17 @@ def test_forecaster_round_trip(forecaster, tmp_path):
         and loaded.sequence_length_ == forecaster.sequence_length_
     )
     assert loaded.train_history == forecaster.train_history
-    a = loaded.predict_interval(4, samples=20, seed=3)["samples"]
-    np.testing.assert_array_equal(a, forecaster.predict_interval(4, samples=20, seed=3)["samples"])
+    a = loaded.predict_interval(4, samples=20, seed=3, method="mc_dropout")["samples"]
+    b = forecaster.predict_interval(4, samples=20, seed=3, method="mc_dropout")["samples"]
+    np.testing.assert_array_equal(a, b)
+    # the fit's choices and the conformal calibration travel with the model
+    assert loaded.choices == forecaster.choices and loaded.summary() == forecaster.summary()
+    np.testing.assert_array_equal(loaded.calibration_errors_, forecaster.calibration_errors_)
+    assert len(loaded.networks) == len(forecaster.networks) == 3
+    for level in (0.8, 0.9):
+        a, b = loaded.predict_interval(7, level), forecaster.predict_interval(7, level)
+        np.testing.assert_array_equal(a["lower"], b["lower"])
+        assert a["method"] == "conformal"
     payload = torch.load(path, weights_only=True)
     assert payload["format_version"] == serialization.FORMAT_VERSION
     assert payload["library_version"] == ls.__version__

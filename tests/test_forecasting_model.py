@@ -65,7 +65,9 @@ def test_multi_step_is_direct_then_recursive(fitted):
 
 def test_mc_dropout_samples_vary_and_cover_held_out_data(fitted):
     f, _, test = fitted
-    interval = f.predict_interval(len(test), level=0.9, samples=200, seed=1)
+    interval = f.predict_interval(
+        len(test), level=0.9, samples=200, seed=1, method="mc_dropout"
+    )
     samples = interval["samples"]
     assert samples.shape == (200, len(test))
     assert samples.std(axis=0).min() > 1e-4  # dropout really is on: samples differ
@@ -77,15 +79,15 @@ def test_mc_dropout_samples_vary_and_cover_held_out_data(fitted):
     # the point forecast is deterministic and the network is back in eval mode
     assert not f.network.training
     np.testing.assert_array_equal(interval["forecast"], f.predict(len(test)))
-    again = f.predict_interval(len(test), samples=200, seed=1)["samples"]
-    np.testing.assert_array_equal(again, samples)  # seeded sampling repeats
+    again = f.predict_interval(len(test), samples=200, seed=1, method="mc_dropout")
+    np.testing.assert_array_equal(again["samples"], samples)  # seeded sampling repeats
 
 
 def test_predict_interval_refuses_without_dropout():
     f = ls.Forecaster(horizon=2, dropout=0.0, epochs=1, device="cpu", verbose=False)
     f.fit(synthetic(80))
     with pytest.raises(ValueError, match="needs dropout > 0"):
-        f.predict_interval(3)
+        f.predict_interval(3, method="mc_dropout")
 
 
 def test_integrated_gradients_completeness():
@@ -218,9 +220,9 @@ def test_every_zoo_model_forecasts(name):
     t = np.arange(120, dtype=np.float64)
     y = 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t
     f = ls.Forecaster(model=name, horizon=3, season_length=12, epochs=2, verbose=False,
-                      **SMALL.get(name, {}))
+                      fallback=False, **SMALL.get(name, {}))
     forecast = f.fit(y).predict(7)
     assert forecast.shape == (7,) and np.isfinite(forecast).all()
-    interval = f.predict_interval(3, samples=8)  # MC dropout: every zoo model has live dropout
+    interval = f.predict_interval(3, samples=8, method="mc_dropout")  # every zoo model: dropout
     assert interval["samples"].std(axis=0).min() > 0
     assert (interval["lower"] <= interval["upper"]).all()

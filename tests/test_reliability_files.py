@@ -74,11 +74,11 @@ def test_truncated_or_foreign_files_are_named(saved, tmp_path):
         (lambda p: p.update(format_version="1"), "format_version"),
         (lambda p: p["tensors"].update({"series.y": torch.full((80,), float("nan"))}),
          "tensors.series.y"),
-        (lambda p: p["tensors"].update({"weights.head.bias": torch.full((2,), float("nan"))}),
-         "tensors.weights.head.bias"),  # was a model that forecasts NaN
-        (lambda p: p["tensors"].update({"weights.head.bias": torch.zeros(5)}),
-         "tensors.weights.head.bias"),
-        (lambda p: p["tensors"].pop("weights.head.bias"), "tensors.weights.head.bias"),
+        (lambda p: p["tensors"].update({"members.0.head.bias": torch.full((2,), float("nan"))}),
+         "tensors.members.0.head.bias"),  # was a model that forecasts NaN
+        (lambda p: p["tensors"].update({"members.0.head.bias": torch.zeros(5)}),
+         "tensors.members.0.head.bias"),
+        (lambda p: p["tensors"].pop("members.0.head.bias"), "tensors.members.0.head.bias"),
     ],
 )
 def test_schema_violations_name_file_and_field(saved, change, field):

@@ -1,12 +1,16 @@
 """Forecasting with the library's networks: data in, checked forecasts out.
 
 data.py           CSV loading, gap filling, chronological splits, sliding windows
-transforms.py     DataNormalizer: zscore, minmax, log_ratio, each with its exact inverse
+transforms.py     DataNormalizer: zscore, minmax, log_ratio, diff, each with its exact inverse
 metrics.py        RMSE, MAE, MAPE, sMAPE, R^2, MASE
 direction.py      the next move's direction (down/flat/up): labels, accuracy, macro-F1, baselines
 baselines.py      naive, seasonal naive, drift
+seasonality.py    autocorrelation, season detection, the KPSS stationarity test
+choices.py        how a Forecaster fills in what the user left unset, with reasons
 training.py       fit_network: Adam, clipping, schedules, early stopping, DDP, AMP
+conformal.py      split-conformal intervals from held-out forecast errors
 uncertainty.py    MC-dropout intervals
+backtest.py       rolling-origin evaluation
 explain.py        integrated gradients
 serialization.py  one-file, atomic, code-free save/load, checked against a schema
 validation.py     the argument checks every public method runs first

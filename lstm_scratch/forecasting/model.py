@@ -22,7 +22,16 @@ from tqdm import tqdm
 
 from ..models import create_model, list_models, model_config
 from . import validation as V
-from .baselines import all_baselines
+from .baselines import all_baselines, seasonal_naive
+from .choices import (
+    choose_fallback,
+    choose_season_length,
+    choose_sequence_length,
+    choose_transform,
+    training_budget,
+    validation_windows,
+)
+from .conformal import conformal_interval, conformal_quantiles
 from .data import DataError, make_windows
 from .explain import integrated_gradients
 from .metrics import all_metrics
@@ -30,7 +39,7 @@ from .pandas_io import as_frame, as_series, unpack
 from .serialization import load_checkpoint, load_weights, reading, save_checkpoint
 from .threads import DEFAULT_THREADS, torch_threads
 from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
-from .transforms import DataNormalizer
+from .transforms import DIFFERENCING, DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
 
 # The zoo's defaults suit large data sets; a forecaster fitted on a few hundred points
@@ -79,17 +88,24 @@ def _as_2d(values: np.ndarray | None, name: str) -> np.ndarray | None:
 
 # ======================================================================================
 class Forecaster:
-    """Forecast a series (plus optional covariates) with a recurrent network.
+    """Forecast a series (plus optional covariates) with a small ensemble of recurrent networks.
 
-        f = Forecaster(horizon=13, season_length=52, transform="log_ratio", epochs=50)
+        f = Forecaster(horizon=13)           # everything else chosen from the data
         f.fit(y_train)                       # y (T,), optional covariates X (T, K)
+        print(f.summary())                   # what was chosen, and why
         f.predict(26)                        # the next 26 values after y_train
-        f.predict_interval(26, level=0.9)    # MC-dropout interval; level=[0.5, 0.9] for two
+        f.predict_interval(26, level=0.9)    # split-conformal; level=[0.8, 0.9] for two
         f.evaluate(y_test)                   # model and baselines: rmse, mae, mape, ...
+        f.backtest(y, n_origins=3)           # rolling-origin evaluation
         f.save("model.pt"); Forecaster.load("model.pt")
 
-    sequence_length=None picks 2 seasons (or 24 steps), shortened for short series so
-    that at least a few dozen windows remain.
+    Left unset, season_length is detected, the target transform is chosen by a
+    stationarity test, the window is 2 seasons, training runs a budget of optimiser steps
+    with early stopping (see choices.py), and `n_models` networks with seeds seed,
+    seed + 1, ... are trained; the forecast is their median, step by step.
+
+    The validation windows (the latest `val_fraction`, never trained on) also give the
+    errors that calibrate the conformal intervals (conformal.py).
 
     pandas in, pandas out: y a Series with a DatetimeIndex (X a DataFrame on the same
     index) gives forecasts as a Series / DataFrame on the dates that follow.
@@ -97,11 +113,17 @@ class Forecaster:
 
     KIND = "Forecaster"
     EXTRA_DEFAULTS: dict[str, Any] = {
-        "transform": "zscore",  # "zscore" | "minmax" | "log_ratio" for the target
-        "season_length": 1,  # for seasonal naive, MASE and the default window
-        "val_fraction": 0.1,  # the latest windows, for early stopping
+        "transform": "auto",  # "auto" | "zscore" | "minmax" | "log_ratio" | "diff"
+        "season_length": None,  # None: detected; for seasonal naive, MASE, the window
+        "val_fraction": 0.1,  # the latest windows: early stopping and calibration
         "device": "auto",
         "num_threads": DEFAULT_THREADS,  # torch threads while fitting and predicting
+        "epochs": None,  # None: train for `steps` optimiser steps instead
+        "steps": 400,
+        "patience_steps": 100,
+        "learning_rate": 3e-3,
+        "n_models": 3,  # ensemble members; the forecast is their median
+        "fallback": True,  # forecast with a baseline that beat the networks on validation
     }
 
     def __init__(
@@ -122,11 +144,25 @@ class Forecaster:
         self.seed = seed
         self.verbose = verbose
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
-        V.check_training_values(self.config)
+        budgeted = self.config["epochs"] is None  # a budget of steps instead of epochs
+        V.check_training_values(
+            {k: v for k, v in self.config.items() if k != "epochs" or not budgeted}
+        )
         V.check_network_config(model, self.config, horizon)
-        self.network: nn.Module | None = None
+        for key in ("steps", "patience_steps", "n_models"):
+            V.check_int(key, self.config[key])
+        V.check_bool("fallback", self.config["fallback"])
+        self.networks: list[nn.Module] = []
         self.train_history: list[dict[str, Any]] = []
+        self.choices: dict[str, Any] = {}  # what fit chose and why (see summary())
+        self.calibration_errors_: np.ndarray | None = None
+        self.fallback_: str | None = None  # the baseline forecasting instead of the networks
         self.metadata: dict[str, Any] = {}  # free-form JSON-able notes saved with the model
+
+    @property
+    def network(self) -> nn.Module | None:
+        """The first ensemble member (None before fit)."""
+        return self.networks[0] if self.networks else None
 
     # --- fitting ------------------------------------------------------------------
     def fit(
@@ -147,22 +183,26 @@ class Forecaster:
         if covariates is not None and len(covariates) != len(series):
             raise DataError(f"X has {len(covariates)} rows but y has {len(series)}")
         self.y_, self.X_ = series[:, 0], covariates
-        shift = 1 if self.config["transform"] == "log_ratio" else 0  # log_ratio drops one step
-        n = len(series) - shift
         H = self.horizon
-        L = self.sequence_length or self._default_sequence_length(n)
+        m, m_reason, m_evidence = choose_season_length(self.y_, self.config["season_length"])
+        transform, t_reason = choose_transform(self.y_, self.config["transform"])
+        self.season_length_, self.transform_ = m, transform
+        shift = 1 if transform in DIFFERENCING else 0  # differencing drops one step
+        n = len(series) - shift
+        if self.sequence_length is not None:
+            L, L_reason = self.sequence_length, "given"
+        else:
+            L, L_reason = choose_sequence_length(n, H, m)
         if n < L + H:
             raise DataError(
                 f"series too short: {len(series)} values, but sequence_length {L} + horizon {H}"
-                f"{' + 1 (log_ratio)' if shift else ''} needs at least {L + H + shift}"
+                f"{f' + 1 ({transform})' if shift else ''} needs at least {L + H + shift}"
             )
         self.sequence_length_ = L
         n_windows = n - L - H + 1
-        n_val = int(round(n_windows * self.config["val_fraction"])) if n_windows >= 10 else 0
+        n_val = validation_windows(n_windows, self.config["val_fraction"])
         fit_end = len(series) - n_val  # statistics from the values before the validation targets
-        self.target_norm_ = DataNormalizer({"strategy": self.config["transform"]}).fit(
-            self.y_[:fit_end]
-        )
+        self.target_norm_ = DataNormalizer({"strategy": transform}).fit(self.y_[:fit_end])
         self.cov_norm_ = (
             DataNormalizer({"strategy": "zscore"}).fit(covariates[:fit_end])
             if covariates is not None
@@ -174,28 +214,94 @@ class Forecaster:
         if n_train <= 0:
             raise DataError(f"series too short: {n_windows} windows leave none to train on")
 
+        train_config = dict(self.config)
+        if self.config["epochs"] is None:
+            epochs, patience, budget_reason = training_budget(
+                n_train, self.config["batch_size"], self.config["steps"],
+                self.config["patience_steps"],
+            )  # fmt: skip
+            train_config.update(epochs=epochs, patience=patience)
+        else:
+            budget_reason = f"given: {self.config['epochs']} epochs"
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-        self.network = None  # a fit that fails leaves no half-trained model to use by mistake
-        with seeded(self.seed), torch_threads(self.config["num_threads"]):
-            network = build_network(self.model_name, features.shape[1], H, self.config).to(device)
-            self.train_history = fit_network(
-                network,
-                to(windows[:n_train]),
-                to(targets[:n_train]),
-                to(windows[n_windows - n_val :]),
-                to(targets[n_windows - n_val :]),
-                self.config,
-                seed=self.seed,
-                verbose=self.verbose,
-            )
-        self.network = network
+        self.networks, networks, histories = [], [], []  # a failed fit leaves no model
+        for member in range(self.config["n_models"]):
+            with seeded(self.seed + member), torch_threads(self.config["num_threads"]):
+                network = build_network(self.model_name, features.shape[1], H, self.config)
+                histories.append(
+                    fit_network(
+                        network.to(device),
+                        to(windows[:n_train]),
+                        to(targets[:n_train]),
+                        to(windows[n_windows - n_val :]),
+                        to(targets[n_windows - n_val :]),
+                        train_config,
+                        seed=self.seed + member,
+                        verbose=self.verbose,
+                    )
+                )
+            networks.append(network)
+        self.networks, self.train_history = networks, histories[0]
+        self.calibration_errors_, self.fallback_, fallback_reason = None, None, "no validation"
+        if n_val:
+            with torch_threads(self.config["num_threads"]):
+                errors = self._validation_errors(
+                    windows[n_windows - n_val :], n_windows - n_val
+                )
+            self.fallback_, fallback_reason = choose_fallback(errors, self.config["fallback"])
+            self.calibration_errors_ = errors[self.fallback_ or "model"]
+        self.choices = {
+            "season_length": {"value": m, "reason": m_reason, "evidence": m_evidence},
+            "transform": {"value": transform, "reason": t_reason},
+            "sequence_length": {"value": L, "reason": L_reason},
+            "training": {
+                "value": [len(h) for h in histories],
+                "reason": budget_reason,
+                "best_val_loss": [
+                    min((r["val_loss"] for r in h if r["val_loss"] is not None), default=None)
+                    for h in histories
+                ],
+            },
+            "ensemble": {
+                "value": len(self.networks),
+                "reason": f"median of {len(self.networks)} networks, seeds {self.seed}.."
+                f"{self.seed + len(self.networks) - 1}",
+            },
+            "fallback": {"value": self.fallback_, "reason": fallback_reason},
+            "calibration": {
+                "value": 0 if self.calibration_errors_ is None else n_val,
+                "reason": f"absolute errors of the {self.fallback_ or 'ensemble'} forecasts on "
+                f"the {n_val} validation windows",
+            },
+        }
         return self
 
-    def _default_sequence_length(self, n: int) -> int:
-        m = self.config["season_length"]
-        preferred = 2 * m if m > 1 else 24
-        return max(2, min(preferred, (n - self.horizon) // 4))
+    def _validation_errors(self, windows: np.ndarray, first: int) -> dict[str, np.ndarray]:
+        """|actual - forecast| (N_val, H) in levels on validation windows first, first+1, ...
+        of the ensemble ('model') and of the baselines that need no training."""
+        shift = 1 if self.transform_ in DIFFERENCING else 0
+        L, H = self.sequence_length_, self.horizon
+        device = next(self.networks[0].parameters()).device
+        batch = torch.as_tensor(windows, dtype=torch.float32, device=device)  # (N, L, F)
+        ends = first + L - 1 + shift + np.arange(len(windows))  # index of each window's last level
+        last = self.y_[ends]  # (N,)
+        with torch.no_grad():
+            paths = np.stack(
+                [
+                    self._to_levels(self._rollout(net.eval(), batch, H), last)
+                    for net in self.networks
+                ]
+            )  # (M, N, H)
+        actual = np.stack([self.y_[e + 1 : e + 1 + H] for e in ends])  # (N, H)
+        forecasts = {"model": np.median(paths, axis=0)}  # (N, H)
+        forecasts["naive"] = np.repeat(last[:, None], H, axis=1)
+        m = self.season_length_
+        if m > 1 and ends[0] + 1 >= m:
+            forecasts["seasonal_naive"] = np.stack(
+                [seasonal_naive(self.y_[: e + 1], H, m) for e in ends]
+            )
+        return {name: np.abs(actual - f) for name, f in forecasts.items()}
 
     def _features(self, y: np.ndarray, X: np.ndarray | None) -> np.ndarray:
         """Levels -> the network's inputs (n, 1 + K): transformed target, z-scored covariates."""
@@ -205,9 +311,29 @@ class Forecaster:
             columns.append(self.cov_norm_.transform(X)[len(X) - len(z) :])  # aligned with z
         return np.concatenate(columns, axis=1)
 
+    def summary(self) -> str:
+        """What fit chose for everything left unset, and why: one line per choice."""
+        if not self.choices:
+            raise RuntimeError("this Forecaster is not fitted yet: call fit(y) first")
+        lines = [
+            f"Forecaster({self.model_name}, horizon={self.horizon}) fitted on {len(self.y_)} values"
+        ]
+        for name, choice in self.choices.items():
+            lines.append(f"  {name:16s} {choice['value']!s:12s} {choice['reason']}")
+        if self.calibration_errors_ is not None:
+            for level in (0.8, 0.9):
+                q, calibrated = conformal_quantiles(self.calibration_errors_, level)
+                note = "" if calibrated else " (too few windows for this level: largest error)"
+                lines.append(
+                    f"  interval {level:.0%}     +/- {q[0]:.4g} (step 1) .. {q[-1]:.4g} "
+                    f"(step {self.horizon}){note}"
+                )
+        return "\n".join(lines)
+
     # --- forecasting --------------------------------------------------------------
     def predict(self, steps: int, y: Any = None, X: Any = None) -> Any:
         """The next `steps` values after y (default: the fitted series) -> (steps,),
+        the median of the ensemble members' forecasts (or the fallback baseline's);
         a pd.Series on the following dates when the series had a pandas index."""
         y, X, index = self._history(y, X)
         with torch_threads(self.config["num_threads"]):
@@ -215,13 +341,18 @@ class Forecaster:
         return forecast if index is None else as_series(forecast, index)
 
     def _point(self, steps: int, y: np.ndarray | None, X: np.ndarray | None) -> np.ndarray:
-        network = self._fitted()
+        self._fitted()
         V.check_forecast_call(steps, y, X, self._n_covariates())
         window, last = self._context(steps, y, X)
-        network.eval()
+        if self.fallback_ is not None:
+            history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
+            return all_baselines(history, steps, self.season_length_)[self.fallback_]
         with torch.no_grad():
-            z = self._rollout(network, window, steps)  # (1, steps)
-        return self._to_levels(z, last)[0]
+            paths = [
+                self._to_levels(self._rollout(net.eval(), window, steps), last)[0]
+                for net in self.networks
+            ]
+        return np.median(np.stack(paths), axis=0)
 
     def predict_interval(
         self,
@@ -231,37 +362,89 @@ class Forecaster:
         y: Any = None,
         X: Any = None,
         seed: int | None = None,
+        method: str = "auto",
     ) -> Any:
-        """MC-dropout interval -> {'forecast', 'mean', 'lower', 'upper'} (steps,) and
-        'samples' (samples, steps). `forecast` is the point forecast with dropout off.
+        """An interval around the forecast -> {'forecast', 'lower', 'upper'} (steps,) and
+        'method'.
 
-        level may be a list, e.g. [0.5, 0.9]: then the bounds are 'lower_50', 'upper_50',
-        'lower_90', 'upper_90'. With a pandas series the result is a DataFrame of those
-        columns on the future dates (the samples in its .attrs["samples"])."""
-        network = self._fitted()
+        method "conformal": forecast -/+ the calibrated error quantile per step
+        (conformal.py; 'calibrated' says whether there were enough validation windows).
+        method "mc_dropout": quantiles of `samples` forecasts with dropout on, which
+        measures only the network's uncertainty (adds 'mean' and 'samples' (samples, steps)).
+        "auto": conformal when the fit had validation windows, else MC dropout.
+
+        level may be a list, e.g. [0.8, 0.9]: then the bounds are 'lower_80', 'upper_80',
+        'lower_90', 'upper_90'. With a pandas series the result is a DataFrame of the
+        (steps,) columns on the future dates, the rest in its .attrs."""
+        self._fitted()
         y, X, index = self._history(y, X)
         V.check_forecast_call(steps, y, X, self._n_covariates())
         levels = V.check_interval_args(level, samples, seed)
+        if method not in ("auto", "conformal", "mc_dropout"):
+            raise ValueError(
+                f"method should be 'auto', 'conformal' or 'mc_dropout', got {method!r}"
+            )
+        if method == "auto":
+            method = "mc_dropout" if self.calibration_errors_ is None else "conformal"
+        with torch_threads(self.config["num_threads"]):
+            forecast = self._point(steps, y, X)
+            result = {"forecast": forecast, "method": method}
+            result.update(self._bounds(method, forecast, levels, samples, y, X, seed))
+        for a in levels:  # one level: 'lower', 'upper'; several: 'lower_80', 'upper_80', ...
+            suffix = "" if np.isscalar(level) else f"_{100 * a:g}"
+            result[f"lower{suffix}"], result[f"upper{suffix}"] = result.pop(a)
+        if index is None:
+            return result
+        frame = as_frame({k: v for k, v in result.items() if np.ndim(v) == 1}, index)
+        frame.attrs.update({k: v for k, v in result.items() if np.ndim(v) != 1})
+        return frame
+
+    def _bounds(
+        self,
+        method: str,
+        forecast: np.ndarray,
+        levels: list[float],
+        samples: int,
+        y: np.ndarray | None,
+        X: np.ndarray | None,
+        seed: int | None,
+    ) -> dict[Any, Any]:
+        """{level: (lower, upper)} around forecast (steps,) for each level, plus what the
+        method adds ('calibrated'; 'mean' and 'samples' (samples, steps))."""
+        steps = len(forecast)
+        if method == "conformal":
+            if self.calibration_errors_ is None:
+                raise ValueError(
+                    "no calibration errors: the series had too few windows for validation; "
+                    "use method='mc_dropout'"
+                )
+            bounds: dict[Any, Any] = {}
+            for a in levels:
+                lower, upper, bounds["calibrated"] = conformal_interval(
+                    forecast, self.calibration_errors_, a
+                )
+                bounds[a] = (lower, upper)
+            return bounds
         if self.config["dropout"] <= 0:
             raise ValueError(
                 "predict_interval samples MC dropout, which needs dropout > 0 in the config"
             )
+        if self.fallback_ is not None:
+            raise ValueError(
+                f"the forecasts are {self.fallback_}'s (see summary()): MC dropout of the "
+                "networks does not describe them; use method='conformal'"
+            )
         window, last = self._context(steps, y, X)
-        with torch_threads(self.config["num_threads"]):
-            forecast = self._point(steps, y, X)
-            with seeded(self.seed if seed is None else seed), mc_dropout(network):
-                with torch.no_grad():
-                    z = self._rollout(network, window.expand(samples, -1, -1), steps)  # (S, steps)
-        paths = self._to_levels(z, last)  # (S, steps)
-        result = {"forecast": forecast, "mean": paths.mean(axis=0)}
-        for a in levels:
-            suffix = "" if np.isscalar(level) else f"_{100 * a:g}"
-            result[f"lower{suffix}"], result[f"upper{suffix}"] = quantile_interval(paths, a)
-        if index is None:
-            return {**result, "samples": paths}
-        frame = as_frame(result, index)
-        frame.attrs["samples"] = paths
-        return frame
+        per_member = -(-samples // len(self.networks))
+        with seeded(self.seed if seed is None else seed), torch.no_grad():
+            paths = []
+            for network in self.networks:
+                with mc_dropout(network):
+                    z = self._rollout(network, window.expand(per_member, -1, -1), steps)
+                paths.append(self._to_levels(z, last))  # (S, steps)
+        paths = np.concatenate(paths)[:samples]
+        bounds = {a: quantile_interval(paths, a) for a in levels}
+        return {**bounds, "mean": paths.mean(axis=0), "samples": paths}
 
     def _history(self, y: Any, X: Any) -> tuple[Any, Any, dict[str, Any] | None]:
         """(y, X, index description) of the series to continue: the fitted one by default."""
@@ -279,30 +462,59 @@ class Forecaster:
         y, X, _ = self._history(y, X)
         V.check_forecast_call(len(y_test), y, X, self._n_covariates())
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
+        m = self.season_length_
         with torch_threads(self.config["num_threads"]):
             forecasts = {"model": self._point(len(y_test), y, X)}  # y None: the fitted X too
-        m = self.config["season_length"]
         forecasts.update(all_baselines(history, len(y_test), m))
         scale_m = m if len(history) > m else 1
         return {name: all_metrics(y_test, f, history, scale_m) for name, f in forecasts.items()}
+
+    def backtest(
+        self,
+        y: np.ndarray,
+        horizon: int | None = None,
+        n_origins: int = 3,
+        stride: int | None = None,
+        level: float = 0.9,
+        season_length: int | None = None,
+    ) -> dict[str, Any]:
+        """Rolling-origin evaluation of this Forecaster's settings on y (see backtest.py):
+        a fresh copy is fitted before each origin -> per-origin and aggregate metrics of the
+        model and every baseline. Does not change this Forecaster."""
+        from .backtest import rolling_origin
+
+        def make() -> Forecaster:
+            return Forecaster(
+                self.model_name, horizon or self.horizon, self.sequence_length, self.seed,
+                False, **self.config,
+            )  # fmt: skip
+
+        return rolling_origin(
+            make, y, horizon or self.horizon, n_origins, stride, level, season_length
+        )
 
     def explain(
         self, step: int = 0, y: np.ndarray | None = None, X: np.ndarray | None = None
     ) -> np.ndarray:
         """Integrated gradients of forecast step `step` (0-based, < horizon) over the input
-        window -> (sequence_length, features); features are [target, covariates...]."""
-        network = self._fitted()
+        window -> (sequence_length, features), averaged over the ensemble; features are
+        [target, covariates...]."""
+        self._fitted()
         V.check_int("step", step, 0)
         V.check_forecast_call(1, y, X, self._n_covariates())
         if not 0 <= step < self.horizon:
             raise ValueError(f"step should be in [0, {self.horizon}), got {step}")
         window, _ = self._context(1, y, X)
-        return integrated_gradients(network, window, output_index=step)[0].detach().cpu().numpy()
+        attributions = [
+            integrated_gradients(net, window, output_index=step)[0].detach().cpu().numpy()
+            for net in self.networks
+        ]
+        return np.mean(attributions, axis=0)
 
     def _context(
         self, steps: int, y: np.ndarray | None, X: np.ndarray | None
-    ) -> tuple[Tensor, float]:
-        """The last window of network inputs (1, L, F) and the last observed level."""
+    ) -> tuple[Tensor, np.ndarray]:
+        """The last window of network inputs (1, L, F) and the last observed level (1,)."""
         if not isinstance(steps, (int, np.integer)) or steps <= 0:
             raise ValueError(f"steps must be a positive int, got {steps!r}")
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
@@ -316,7 +528,7 @@ class Forecaster:
                 f"with covariates, steps must be <= horizon {self.horizon} (future X is unknown)"
             )
         L = self.sequence_length_
-        needed = L + (1 if self.config["transform"] == "log_ratio" else 0)
+        needed = L + (1 if self.transform_ in DIFFERENCING else 0)
         if len(history) < needed:
             raise DataError(
                 f"series too short: {len(history)} values, the model's window needs {needed}"
@@ -325,11 +537,11 @@ class Forecaster:
         features = self._features(
             history[tail], None if covariates is None else covariates[tail]
         )  # (L, F)
-        device = next(self.network.parameters()).device
+        device = next(self.networks[0].parameters()).device
         window = torch.as_tensor(features, dtype=torch.float32, device=device).unsqueeze(
             0
         )  # (1, L, F)
-        return window, float(history[-1])
+        return window, history[-1:]
 
     def _rollout(self, network: nn.Module, window: Tensor, steps: int) -> Tensor:
         """Direct head, then recursive: window (B, L, F) -> transformed forecasts (B, steps).
@@ -348,23 +560,25 @@ class Forecaster:
                     return torch.cat(chunks, dim=1)[:, :steps]
                 window = torch.cat([window[:, out.shape[1] :], out.unsqueeze(-1)], dim=1)  # by H
 
-    def _to_levels(self, z: Tensor, last: float) -> np.ndarray:
-        """Transformed forecasts (B, steps) -> levels (B, steps)."""
+    def _to_levels(self, z: Tensor, last: np.ndarray) -> np.ndarray:
+        """Transformed forecasts (B, steps) -> levels (B, steps); last: the level before
+        each row's first step, (B,) or (1,)."""
         z = z.detach().cpu().double().numpy().T  # (steps, B): time first
-        return self.target_norm_.inverse_transform(z, last_value=last).T
+        return self.target_norm_.inverse_transform(z, last_value=np.asarray(last)).T
 
-    def _fitted(self) -> nn.Module:
-        if self.network is None:
+    def _fitted(self) -> list[nn.Module]:
+        if not self.networks:
             raise RuntimeError("this Forecaster is not fitted yet: call fit(y) first")
-        return self.network
+        return self.networks
 
     def _n_covariates(self) -> int:
         return 0 if self.cov_norm_ is None else np.atleast_1d(self.cov_norm_.stats["shift"]).size
 
     # --- saving -------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """One file: weights, config, transform statistics, the fitted series, version."""
-        network = self._fitted()
+        """One file: every member's weights, config, the choices, transform statistics,
+        the calibration errors, the fitted series, version."""
+        self._fitted()
         V.check_path("path", path)
         config = {
             "model": self.model_name,
@@ -375,6 +589,11 @@ class Forecaster:
         }
         state = {
             "sequence_length_": self.sequence_length_,
+            "season_length_": self.season_length_,
+            "transform_": self.transform_,
+            "choices": self.choices,
+            "fallback_": self.fallback_,
+            "n_members": len(self.networks),
             "target_norm": self.target_norm_.state_dict(),
             "cov_norm": None if self.cov_norm_ is None else self.cov_norm_.state_dict(),
             "train_history": self.train_history,
@@ -382,17 +601,23 @@ class Forecaster:
             "n_features": 1 + (0 if self.X_ is None else self.X_.shape[1]),
             "index": getattr(self, "index_", None),
         }
-        tensors = {f"weights.{k}": v for k, v in network.state_dict().items()}
+        tensors = {
+            f"members.{i}.{k}": v
+            for i, network in enumerate(self.networks)
+            for k, v in network.state_dict().items()
+        }
         tensors["series.y"] = torch.as_tensor(self.y_)
         if self.X_ is not None:
             tensors["series.X"] = torch.as_tensor(self.X_)
+        if self.calibration_errors_ is not None:
+            tensors["calibration.errors"] = torch.as_tensor(self.calibration_errors_)
         save_checkpoint(path, self.KIND, config, state, tensors)
 
     @classmethod
     def load(
         cls, path: str | os.PathLike, map_location: str | torch.device | None = None
     ) -> Forecaster:
-        """Rebuild a saved Forecaster. The network goes to map_location, by default to
+        """Rebuild a saved Forecaster. The networks go to map_location, by default to
         the saved device when it exists here and to the CPU otherwise."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
         with reading(path):
@@ -405,6 +630,10 @@ class Forecaster:
                 **config["config"],
             )
             self.sequence_length_ = state["sequence_length_"]
+            self.season_length_ = state["season_length_"]
+            self.transform_ = state["transform_"]
+            self.choices = state["choices"]
+            self.fallback_ = state["fallback_"]
             self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
             self.cov_norm_ = (
                 None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
@@ -414,21 +643,24 @@ class Forecaster:
             self.index_ = state.get("index")  # files written before pandas output have none
             self.y_ = tensors["series.y"].numpy()
             self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
+            self.calibration_errors_ = (
+                tensors["calibration.errors"].numpy() if "calibration.errors" in tensors else None
+            )
             device = (
                 torch.device(map_location)
                 if map_location is not None
                 else _loadable_device(self.config["device"])
             )
-            self.network = build_network(
-                self.model_name, state["n_features"], self.horizon, self.config
-            )
-            weights = {
-                k.removeprefix("weights."): v
-                for k, v in tensors.items()
-                if k.startswith("weights.")
-            }
-            load_weights(path, self.network, weights, "weights.")
-            self.network.to(device).eval()
+            for i in range(state["n_members"]):
+                network = build_network(
+                    self.model_name, state["n_features"], self.horizon, self.config
+                )
+                prefix = f"members.{i}."
+                weights = {
+                    k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)
+                }
+                load_weights(path, network, weights, prefix)
+                self.networks.append(network.to(device).eval())
             return self
 
 

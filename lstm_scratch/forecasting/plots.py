@@ -83,3 +83,41 @@ def plot_history(
     ax.set_ylabel("MSE (transformed scale)")
     ax.legend()
     _save(fig, path)
+
+
+def plot_backtest(
+    path: str | os.PathLike,
+    y: np.ndarray,
+    result: dict[str, Any],
+    title: str = "rolling-origin backtest",
+    ylabel: str = "value",
+) -> None:
+    """The series around the folds of a backtest (backtest.rolling_origin's result): each
+    fold's test span shaded, its origin dashed, the model's forecast and interval, and the
+    seasonal naive forecast; the legend gives the mean MAE of each."""
+    y = np.asarray(y, dtype=np.float64).ravel()
+    folds, H = result["folds"], result["horizon"]
+    start = max(0, folds[0]["origin"] - 3 * H)
+    fig = Figure(figsize=(10, 4))
+    ax = fig.add_subplot()
+    ax.plot(np.arange(start, len(y)), y[start:], color="black", lw=1, label="actual")
+    mae = {name: scores["mae"] for name, scores in result["aggregate"].items()}
+    for k, fold in enumerate(folds):
+        t = np.arange(fold["origin"], fold["origin"] + H)
+        first = k == 0
+        ax.axvspan(t[0] - 0.5, t[-1] + 0.5, color=f"C{k % 2}", alpha=0.08)
+        ax.axvline(t[0] - 0.5, color="0.5", lw=0.8, ls="--")
+        if fold["lower"] is not None:
+            ax.fill_between(t, fold["lower"], fold["upper"], color="tab:red", alpha=0.2,
+                            label=f"{result['level']:.0%} interval" if first else None)  # fmt: skip
+        ax.plot(t, fold["forecasts"]["model"], color="tab:red", lw=1.5,
+                label=f"model (MAE {mae['model']:.4g})" if first else None)  # fmt: skip
+        if "seasonal_naive" in fold["forecasts"]:
+            ax.plot(t, fold["forecasts"]["seasonal_naive"], color="tab:blue", lw=1, ls=":",
+                    label=f"seasonal naive (MAE {mae.get('seasonal_naive', np.nan):.4g})"
+                    if first else None)  # fmt: skip
+    ax.set_title(f"{title}: {len(folds)} origins, horizon {H}")
+    ax.set_xlabel("time step")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", fontsize=8)
+    _save(fig, path)

@@ -4,7 +4,7 @@ The file is a `torch.save` of plain data only:
 
     {"format": "lstm-scratch", "format_version": 1, "library_version": "0.1.0",
      "kind": "Forecaster", "config": "<JSON>", "state": "<JSON>",
-     "tensors": {"weights.<name>": Tensor, ...}}
+     "tensors": {"members.<i>.<name>": Tensor, ...}}
 
 Config and fitted statistics travel as JSON text, weights and arrays as tensors, so
 `torch.load(weights_only=True)` can read it: its restricted unpickler refuses any other
@@ -60,6 +60,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         "state": {
             "sequence_length_": (int,),
+            "season_length_": (int,),
+            "transform_": (str,),
+            "choices": (dict,),
+            "fallback_": (str, None),
+            "n_members": (int,),
             "target_norm": (dict,),
             "cov_norm": (dict, None),
             "train_history": (list,),

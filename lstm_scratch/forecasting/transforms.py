@@ -9,10 +9,13 @@ broadcast over any trailing axes, so a (H, samples) block of forecasts inverts i
                 z_t = (r_t - mean_r) / std_r           then standardised
                 inverse from the last observed level x_0:
                 x_t = x_{t-1} * (exp(r_t) - eps)       i.e. a running product
+    diff:       d_t = x_t - x_{t-1}                    the change: for series that cross zero
+                z_t = (d_t - mean_d) / std_d           then standardised
+                inverse: x_t = x_0 + sum_{k<=t} d_k    a running sum
 
 log_ratio turns a trending series into a roughly stationary one, which is what a network
 trained on one period needs to forecast the next. It maps T levels to T - 1 ratios, and
-needs positive values.
+needs positive values; diff does the same for any sign, additively.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import numpy as np
 
 from .validation import check_mapping, check_real, check_series
 
-STRATEGIES = ("zscore", "minmax", "log_ratio")
+STRATEGIES = ("zscore", "minmax", "log_ratio", "diff")
+DIFFERENCING = ("log_ratio", "diff")  # T levels -> T - 1 changes; the inverse needs a level
 TINY = 1e-12  # floor for a scale, so a constant series does not divide by zero
 
 
 class DataNormalizer:
-    """`DataNormalizer({'strategy': 'zscore' | 'minmax' | 'log_ratio', 'eps': 0.0})`."""
+    """`DataNormalizer({'strategy': 'zscore' | 'minmax' | 'log_ratio' | 'diff', 'eps': 0.0})`."""
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         config = check_mapping("config", config, "{'strategy': 'zscore'}")
@@ -54,7 +58,7 @@ class DataNormalizer:
             lo, hi = x.min(axis=0), x.max(axis=0)
             self.stats = {"shift": lo, "scale": np.maximum(hi - lo, TINY)}
         else:
-            r = self._log_ratio(x)  # (T-1, ...)
+            r = self._changes(x)  # (T-1, ...)
             self.stats = {"shift": r.mean(axis=0), "scale": np.maximum(r.std(axis=0), TINY)}
         return self
 
@@ -72,8 +76,8 @@ class DataNormalizer:
                 f"x should have the shape {('T', *columns)} the DataNormalizer was fitted with, "
                 f"got {x.shape}"
             )
-        if self.strategy == "log_ratio":
-            x = self._log_ratio(x)
+        if self.strategy in DIFFERENCING:
+            x = self._changes(x)
         return (x - stats["shift"]) / stats["scale"]
 
     def inverse_transform(
@@ -83,12 +87,15 @@ class DataNormalizer:
         stats = self._fitted()
         z = np.asarray(z, dtype=np.float64)
         x = z * stats["scale"] + stats["shift"]
-        if self.strategy != "log_ratio":
+        if self.strategy not in DIFFERENCING:
             return x
         if last_value is None:
             raise ValueError(
-                "log_ratio inverse_transform needs last_value, the level before the first ratio"
+                f"{self.strategy} inverse_transform needs last_value, the level before the"
+                " first change"
             )
+        if self.strategy == "diff":
+            return np.asarray(last_value, dtype=np.float64) + np.cumsum(x, axis=0)
         growth = np.exp(x) - self.eps  # x_t / x_{t-1}
         return np.asarray(last_value, dtype=np.float64) * np.cumprod(growth, axis=0)
 
@@ -133,17 +140,20 @@ class DataNormalizer:
     # --- helpers ------------------------------------------------------------------
     def _check(self, x: np.ndarray) -> np.ndarray:
         x = check_series("x", x)  # (T,) or (T, F), non-empty, finite
+        if self.strategy in DIFFERENCING and len(x) < 2:
+            raise ValueError(f"{self.strategy} needs at least 2 values, got {len(x)}")
         if self.strategy == "log_ratio":
-            if len(x) < 2:
-                raise ValueError(f"log_ratio needs at least 2 values, got {len(x)}")
             if (x <= 0).any():
                 raise ValueError(
                     "log_ratio needs strictly positive values; use 'zscore' or 'minmax'"
                 )
         return x
 
-    def _log_ratio(self, x: np.ndarray) -> np.ndarray:
-        return np.log(x[1:] / x[:-1] + self.eps)  # (T-1, ...)
+    def _changes(self, x: np.ndarray) -> np.ndarray:
+        """log_ratio: log(x_t / x_{t-1} + eps); diff: x_t - x_{t-1}. (T-1, ...)"""
+        if self.strategy == "diff":
+            return x[1:] - x[:-1]
+        return np.log(x[1:] / x[:-1] + self.eps)
 
     def _fitted(self) -> dict[str, np.ndarray]:
         if self.stats is None:

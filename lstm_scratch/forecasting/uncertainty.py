@@ -8,6 +8,12 @@ posterior predictive. The interval at level a is the empirical quantiles
 
 of the samples at each step. With dropout = 0 every sample is the same and the interval
 collapses to a point, so that case is refused rather than silently reported.
+
+MC dropout measures only the network's own (epistemic) uncertainty: the noise in the data,
+the model's bias and a series that changes are not in the samples, so these intervals
+usually cover far less than their nominal level (the issue measured 0-54% for 90%). The
+Forecaster's default intervals are split-conformal instead (conformal.py), calibrated on
+forecast errors from held-out windows.
 """
 
 from __future__ import annotations

@@ -161,11 +161,13 @@ def check_training_values(config: Mapping[str, Any]) -> None:
         "amp": lambda v: check_bool("amp", v),
         "on_nonfinite": lambda v: check_choice("on_nonfinite", v, NONFINITE_POLICIES),
         "val_fraction": lambda v: check_real("val_fraction", v, 0, 1, high_open=True),
-        "season_length": lambda v: check_int("season_length", v),
+        "season_length": lambda v: v is None or check_int("season_length", v),
         "sequence_length": lambda v: check_int("sequence_length", v),
         "seed": lambda v: check_int("seed", v, 0),
         "device": lambda v: check_device("device", v),
-        "transform": lambda v: check_choice("transform", v, ("zscore", "minmax", "log_ratio")),
+        "transform": lambda v: check_choice(
+            "transform", v, ("auto", "zscore", "minmax", "log_ratio", "diff")
+        ),
     }
     for key, value in config.items():
         if key in checks:
