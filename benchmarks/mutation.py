@@ -390,11 +390,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tests-from", help="take tests/ from this git revision (a 'before')")
     parser.add_argument("--list", action="store_true", help="print the sample and stop")
     parser.add_argument("--only", nargs="*", help="run only these mutant ids (re-checks)")
+    parser.add_argument("--report", action="store_true",
+                        help="write the results files from what the log holds, run nothing")
     args = parser.parse_args(argv)
 
-    mutants = sample(args.areas, args.per_area, args.seed)
+    sampled = sample(args.areas, args.per_area, args.seed)
+    log = ROOT / "benchmarks" / "results" / f"mutation-{args.label}.jsonl"
+    done = _read_log(log)
+    if args.report:
+        write_results(sampled, done, args)
+        return
+    mutants = [(a, m) for a, m in sampled if m.id not in done]  # a run resumes from its log
     if args.only:
-        mutants = [(a, m) for a, m in mutants if m.id in set(args.only)]
+        mutants = [(a, m) for a, m in sampled if m.id in set(args.only)]
     if args.list:
         for area, m in mutants:
             print(f"{area:12s} {m.id}")
@@ -414,7 +422,6 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"baseline {seconds:5.0f} s: {' '.join(tests)}", flush=True)
 
         free = list(workdirs)
-        results: list[dict] = []
 
         def run_one(area: str, m: Mutant) -> dict:
             w = free.pop()
@@ -431,15 +438,37 @@ def main(argv: list[str] | None = None) -> None:
                     "equivalent": EQUIVALENT.get(m.id)}
 
         with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
-            futures = [pool.submit(run_one, a, m) for a, m in mutants]
+            futures = [pool.submit(run_one, a, m) for a, m in _round_robin(mutants)]
             for k, fut in enumerate(concurrent.futures.as_completed(futures), 1):
                 r = fut.result()
-                results.append(r)
+                done[r["id"]] = r
+                with log.open("a") as f:
+                    f.write(json.dumps(r) + "\n")
                 print(f"[{k}/{len(futures)}] {r['status']:8s} {r['seconds']:6.1f}s {r['id']}",
                       flush=True)
+    write_results(sampled, done, args)
 
-    results.sort(key=lambda r: (r["area"], r["path"], r["line"], r["col"], r["replacement"]))
-    write_results(results, args)
+
+def _round_robin(mutants: list[tuple[str, Mutant]]) -> list[tuple[str, Mutant]]:
+    """One mutant of each area in turn, so a run cut short still covers every area."""
+    by_area: dict[str, list[tuple[str, Mutant]]] = {}
+    for a, m in mutants:
+        by_area.setdefault(a, []).append((a, m))
+    queues = list(by_area.values())
+    order = []
+    while any(queues):
+        for q in queues:
+            if q:
+                order.append(q.pop(0))
+    return order
+
+
+def _read_log(log: Path) -> dict[str, dict]:
+    """Mutant id -> its result, from a run's JSON-lines log (the last line for an id wins)."""
+    if not log.exists():
+        return {}
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return {r["id"]: r for r in records}
 
 
 def summarise(results: list[dict]) -> dict[str, dict[str, int]]:
@@ -460,9 +489,13 @@ def summarise(results: list[dict]) -> dict[str, dict[str, int]]:
     return table
 
 
-def write_results(results: list[dict], args: argparse.Namespace) -> None:
+def write_results(
+    sampled: list[tuple[str, Mutant]], done: dict[str, dict], args: argparse.Namespace
+) -> None:
     import torch
 
+    results = [{**done[m.id], "equivalent": EQUIVALENT.get(m.id)} for _, m in sampled
+               if m.id in done]
     date = datetime.date.today().isoformat()
     out = ROOT / "benchmarks" / "results" / f"mutation-{date}-{args.label}"
     table = summarise(results)
@@ -475,7 +508,8 @@ def write_results(results: list[dict], args: argparse.Namespace) -> None:
                                                    indent=1))
     lines = [f"# Mutation testing, {args.label} ({date})", "",
              f"`{meta['command']}` (seed {args.seed}); tests from {meta['tests_from']}; "
-             f"{meta['machine']}; torch {meta['torch']}.",
+             f"{meta['machine']}; torch {meta['torch']}. {len(results)} of the "
+             f"{len(sampled)} sampled mutants measured.",
              "", "| area | mutants | killed | timeout | survived | equivalent | kill rate |",
              "|---|---|---|---|---|---|---|"]
     for area, row in table.items():

@@ -4,24 +4,34 @@
 - Metrics with mixed signs, zeros and negative actuals.
 - Interval quantile levels checked exactly, on a known sample and on a Forecaster.
 - coverage at the interval's boundaries (inclusive).
+- Training, data and argument edges: every window seen once per epoch, no warnings from
+  a CPU fit, a CSV without dates, a split with nothing left to train on, bad steps.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+import torch
 
 import lstm_scratch as ls
 from lstm_scratch.forecasting import (
+    DataError,
     DataNormalizer,
+    chronological_split,
     coverage,
+    fit_network,
     mae,
     mape,
     mase,
     r2,
+    read_csv,
     rmse,
     smape,
 )
+from lstm_scratch.forecasting.training import evaluate_loss
 from lstm_scratch.forecasting.uncertainty import quantile_interval
 
 
@@ -118,3 +128,61 @@ def test_forecaster_interval_is_the_exact_sample_quantiles():
     # the interval holds about `level` of its own samples at every step
     inside = ((samples >= interval["lower"]) & (samples <= interval["upper"])).mean(axis=0)
     assert (np.abs(inside - 0.6) <= 0.05).all(), inside
+
+
+# --- training, data and argument edges ------------------------------------------------------
+
+
+def small_network():
+    torch.manual_seed(0)
+    return ls.create_lstm_model({"input_size": 2, "hidden_size": 6, "output_size": 1}).double()
+
+
+def test_an_epoch_visits_every_training_window_once():
+    """With a negligible learning rate, the first epoch's train_loss is the mean squared
+    error over all windows (equal batches): a share of the windows would give another."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(12, 5, 2, generator=g, dtype=torch.float64)
+    Y = torch.randn(12, 1, generator=g, dtype=torch.float64)
+    net = small_network()
+    expected = evaluate_loss(net, X, Y, batch_size=12)
+    config = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-12, "clip_norm": None,
+              "scheduler": None}
+    history = fit_network(net, X, Y, config=config, verbose=False)
+    assert history[0]["train_loss"] == pytest.approx(expected, rel=1e-8)
+
+
+def test_a_cpu_fit_with_the_default_amp_setting_warns_nothing():
+    """amp=True (the default) is for CUDA; on the CPU it is off, not a stream of warnings."""
+    g = torch.Generator().manual_seed(1)
+    X, Y = torch.randn(8, 5, 2, generator=g), torch.randn(8, 1, generator=g)
+    net = small_network().float()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_network(net, X, Y, config={"epochs": 2, "batch_size": 4}, verbose=False)
+
+
+def test_read_csv_without_a_date_column(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("a,b\n1,10\n2,20\n")
+    series = read_csv(path)  # date_column="date" is absent: no dates, every column kept
+    assert series.columns == ["a", "b"] and series.dates is None
+    np.testing.assert_array_equal(series.values, [[1, 10], [2, 20]])
+
+
+def test_chronological_split_boundaries():
+    train, val, test = chronological_split(10, 0.2, 0.3)
+    assert (train, val, test) == (slice(0, 5), slice(5, 7), slice(7, 10))
+    with pytest.raises(DataError, match="nothing left to train on"):
+        chronological_split(10, 0.5, 0.5 - 1e-9)  # exactly 0 training values
+    assert chronological_split(10, 0.4, 0.5)[0] == slice(0, 1)  # one is enough
+
+
+def test_lstm_model_predict_refuses_non_positive_steps():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    model = ls.LSTMModel({"sequence_length": 3, "hidden_size": 4, "epochs": 1, "device": "cpu"})
+    model.fit(X, X[:, 0], verbose=False)
+    for steps in (0, -1, 1.0):
+        with pytest.raises(ValueError, match="steps must be a positive int"):
+            model.predict(X, steps=steps)

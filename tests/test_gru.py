@@ -51,7 +51,9 @@ def make_case(bias, batch_first, bidirectional, layers, form, with_hx, dtype, dr
     if with_hx:
         batch = () if form == "unbatched" else (B,)
         inputs.append(torch.randn(layers * D, *batch, H, dtype=dtype))
-    lengths = torch.tensor([3, T, 1])  # unsorted, with a full-length and a length-1 sequence
+    # unsorted, with a full-length and a length-1 sequence; the sort is a 3-cycle, so
+    # sorted_indices [1, 2, 0] and unsorted_indices [2, 0, 1] differ
+    lengths = torch.tensor([1, T, 3])
 
     def call(module, x, *hx):
         if form == "packed":
