@@ -487,6 +487,7 @@ def summarise(results: list[dict]) -> dict[str, dict[str, int]]:
                 row["equivalent"] += 1
             else:
                 row[r["status"]] += 1
+    table["total"] = table.pop("total")  # last
     for row in table.values():
         scored = row["killed"] + row["timeout"] + row["survived"]
         detected = row["killed"] + row["timeout"]
