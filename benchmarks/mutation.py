@@ -204,15 +204,21 @@ def _annotation_nodes(tree: ast.Module) -> set[int]:
     return ids
 
 
+def _swapped_op(node: ast.BinOp | ast.AugAssign, name: str) -> list[tuple[str, ast.AST]]:
+    """The node with its arithmetic operator swapped (+ for -, * for /, ...), if it has one."""
+    swap = _SWAP_BINOP.get(type(node.op))
+    if swap is None:
+        return []
+    m = copy.deepcopy(node)
+    m.op = swap()
+    return [(name, m)]
+
+
 def _replacements(node: ast.AST) -> list[tuple[str, ast.AST]]:
     """(operator name, mutated copy of node) for every plausible bug at this node."""
     out: list[tuple[str, ast.AST]] = []
     if isinstance(node, ast.BinOp):
-        swap = _SWAP_BINOP.get(type(node.op))
-        if swap is not None:
-            m = copy.deepcopy(node)
-            m.op = swap()
-            out.append(("binop", m))
+        out += _swapped_op(node, "binop")
         if isinstance(node.op, (ast.Add, ast.Sub)):
             out.append(("drop-term", copy.deepcopy(node.left)))
             if isinstance(node.op, ast.Add):
@@ -221,11 +227,7 @@ def _replacements(node: ast.AST) -> list[tuple[str, ast.AST]]:
             out.append(("drop-factor", copy.deepcopy(node.left)))
             out.append(("drop-factor", copy.deepcopy(node.right)))
     elif isinstance(node, ast.AugAssign):
-        swap = _SWAP_BINOP.get(type(node.op))
-        if swap is not None:
-            m = copy.deepcopy(node)
-            m.op = swap()
-            out.append(("augassign", m))
+        out += _swapped_op(node, "augassign")
     elif isinstance(node, ast.Compare) and len(node.ops) == 1:
         swap = _SWAP_CMP.get(type(node.ops[0]))
         if swap is not None:

@@ -14,24 +14,13 @@ import math
 
 import pytest
 import torch
+from helpers import DropoutRecorder
 from torch import nn
 
 import lstm_scratch as ls
 from lstm_scratch import functional as F
 
 F64 = torch.float64
-
-
-class DropoutRecorder:
-    """Wraps functional.dropout; records (input, output) of every call."""
-
-    def __init__(self, dropout):
-        self.dropout, self.calls = dropout, []
-
-    def __call__(self, x, p, training):
-        y = self.dropout(x, p, training)
-        self.calls.append((x.detach().clone(), y.detach().clone()))
-        return y
 
 
 def record_dropout(monkeypatch, module, *inputs):

@@ -16,7 +16,7 @@ import math
 
 import pytest
 import torch
-from helpers import TOL, assert_same_run
+from helpers import TOL, DropoutRecorder, assert_same_run
 from test_variants import H, I, reference_step  # its reference reads these sizes
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -73,18 +73,6 @@ def test_packed_many_swaps_with_user_h0_match_torch(case, dtype):
 
 
 # --- dropout between layers: where it acts -------------------------------------------------
-
-
-class DropoutRecorder:
-    """Wraps functional.dropout; records (input, output) of every call."""
-
-    def __init__(self, dropout):
-        self.dropout, self.calls = dropout, []
-
-    def __call__(self, x, p, training):
-        y = self.dropout(x, p, training)
-        self.calls.append((x.detach().clone(), y.detach().clone()))
-        return y
 
 
 def one_layer_reference(mode, module, layer, x, hx=None):
