@@ -68,3 +68,15 @@ def assert_same_run(
         assert err <= tol, f"gradient of {name}: max error {err:.3e} > {tol:.0e}"
         worst = max(worst, err)
     return worst
+
+
+class DropoutRecorder:
+    """Stands in for lstm_scratch.functional.dropout; records (input, output) of each call."""
+
+    def __init__(self, dropout):
+        self.dropout, self.calls = dropout, []
+
+    def __call__(self, x: Tensor, p: float, training: bool) -> Tensor:
+        y = self.dropout(x, p, training)
+        self.calls.append((x.detach().clone(), y.detach().clone()))
+        return y

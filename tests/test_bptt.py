@@ -82,7 +82,7 @@ def test_parity_with_nn_lstm_and_autograd(layers, bidi, proj, packed, batch_firs
     if with_hx:
         hx = (torch.randn(layers * D, B, proj or H, dtype=F64, requires_grad=True),
               torch.randn(layers * D, B, H, dtype=F64, requires_grad=True))
-    lengths = torch.tensor([5, 2, 4])
+    lengths = torch.tensor([2, 5, 4])  # sorted by a 3-cycle: sorted != unsorted indices
 
     def run(m):
         inp = x

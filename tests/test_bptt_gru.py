@@ -42,7 +42,7 @@ def test_single_layer_both_directions_match_nn_gru(packed):
     ref = nn.GRU(I, H, bidirectional=True).to(F64)
     x = torch.randn(T, B, I, dtype=F64, requires_grad=True)
     h0 = torch.randn(2, B, H, dtype=F64, requires_grad=True)
-    lengths = torch.tensor([6, 2, 4]) if packed else None
+    lengths = torch.tensor([2, 6, 4]) if packed else None  # sorted by a 3-cycle
     dy = torch.randn(T, B, 2 * H, dtype=F64)
     dh = torch.randn(2, B, H, dtype=F64)
     params = list(ref.parameters())
@@ -76,7 +76,7 @@ def test_gru_module_runs_the_hand_backward_like_nn_gru(packed):
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(3, 6, 4, dtype=F64, requires_grad=True)
     assert backends.select(ours, x).name == "torch"
-    lengths = [6, 2, 4]
+    lengths = [2, 6, 4]  # sorted by a 3-cycle
 
     def run(m):
         inp = x

@@ -75,7 +75,14 @@ def test_mc_dropout_samples_vary_and_cover_held_out_data(fitted):
     assert (interval["upper"] - interval["lower"]).mean() > 1e-3
     cover = coverage(test, interval["lower"], interval["upper"])
     print(f"empirical coverage of the 90% MC-dropout interval on held-out data: {cover:.2f}")
-    assert 0.0 <= cover <= 1.0
+    inside = [lo <= y <= hi for y, lo, hi in zip(test, interval["lower"], interval["upper"])]
+    assert cover == sum(inside) / len(test)
+    # the bounds are the 5% and 95% sample quantiles: at least 90% of the samples at each
+    # step lie inside (more where samples tie)
+    np.testing.assert_allclose(interval["lower"], np.quantile(samples, 0.05, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(interval["upper"], np.quantile(samples, 0.95, axis=0), rtol=1e-12)
+    own = ((samples >= interval["lower"]) & (samples <= interval["upper"])).mean(axis=0)
+    assert (own >= 0.9 - 1 / len(samples)).all() and own.min() < 0.92, own
     # the point forecast is deterministic and the network is back in eval mode
     assert not f.network.training
     np.testing.assert_array_equal(interval["forecast"], f.predict(len(test)))

@@ -14,9 +14,13 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import lstm_scratch as ls
+from lstm_scratch import backends
 from lstm_scratch import functional as F
 
 T, B, I, H = 5, 3, 4, 6
+# every backend that runs on the CPU without an interpreter
+CPU_BACKENDS = [b for b in backends.available("GRU") if b != "triton"]
+BACKENDS = pytest.mark.parametrize("backend", CPU_BACKENDS)
 DTYPES = pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["fp64", "fp32"])
 
 GRID = list(
@@ -31,14 +35,15 @@ GRID = list(
 )
 
 
-def make_case(bias, batch_first, bidirectional, layers, form, with_hx, dtype, dropout=0.0):
+def make_case(bias, batch_first, bidirectional, layers, form, with_hx, dtype, dropout=0.0,
+              backend="auto"):
     torch.manual_seed(0)
     kwargs = dict(
         num_layers=layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
         dropout=dropout,
     )
     ref = nn.GRU(I, H, **kwargs).to(dtype)
-    ours = ls.GRU(I, H, **kwargs).to(dtype)
+    ours = ls.GRU(I, H, **kwargs, backend=backend).to(dtype)
     ours.load_state_dict(ref.state_dict())
     D = 2 if bidirectional else 1
     shape = (B, T, I) if batch_first else (T, B, I)
@@ -46,7 +51,9 @@ def make_case(bias, batch_first, bidirectional, layers, form, with_hx, dtype, dr
     if with_hx:
         batch = () if form == "unbatched" else (B,)
         inputs.append(torch.randn(layers * D, *batch, H, dtype=dtype))
-    lengths = torch.tensor([3, T, 1])  # unsorted, with a full-length and a length-1 sequence
+    # unsorted, with a full-length and a length-1 sequence; the sort is a 3-cycle, so
+    # sorted_indices [1, 2, 0] and unsorted_indices [2, 0, 1] differ
+    lengths = torch.tensor([1, T, 3])
 
     def call(module, x, *hx):
         if form == "packed":
@@ -56,23 +63,26 @@ def make_case(bias, batch_first, bidirectional, layers, form, with_hx, dtype, dr
     return ours, ref, inputs, call
 
 
+@BACKENDS
 @pytest.mark.parametrize("case", GRID, ids=lambda c: "-".join(map(str, c)))
-def test_gru_matches_torch_fp64(case):
-    ours, ref, inputs, call = make_case(*case, torch.float64)
+def test_gru_matches_torch_fp64(case, backend):
+    ours, ref, inputs, call = make_case(*case, torch.float64, backend=backend)
     assert_same_run(ours, ref, inputs, call, TOL[torch.float64])
 
 
 # float32 on the two-direction, three-layer half of the grid (the longest computations)
+@BACKENDS
 @pytest.mark.parametrize("case", [c for c in GRID if c[2] and c[3] == 3],
                          ids=lambda c: "-".join(map(str, c)))
-def test_gru_matches_torch_fp32(case):
-    ours, ref, inputs, call = make_case(*case, torch.float32)
+def test_gru_matches_torch_fp32(case, backend):
+    ours, ref, inputs, call = make_case(*case, torch.float32, backend=backend)
     assert_same_run(ours, ref, inputs, call, TOL[torch.float32])
 
 
+@BACKENDS
 @pytest.mark.parametrize("dropout, train", [(1.0, True), (0.5, False)])
-def test_gru_dropout_at_p1_and_in_eval_matches_torch(dropout, train):
-    case = (True, False, True, 3, "batched", True, torch.float64, dropout)
+def test_gru_dropout_at_p1_and_in_eval_matches_torch(dropout, train, backend):
+    case = (True, False, True, 3, "batched", True, torch.float64, dropout, backend)
     ours, ref, inputs, call = make_case(*case)
     ours.train(train)
     ref.train(train)
@@ -107,11 +117,12 @@ def test_state_dict_moves_both_ways():
     torch.testing.assert_close(cell(x[0]), cell_ref(x[0]), atol=1e-5, rtol=0)
 
 
-def test_long_sequence_matches():
+@BACKENDS
+def test_long_sequence_matches(backend):
     """A longer run, where a small per-step error would accumulate."""
     torch.manual_seed(1)
     ref = nn.GRU(8, 16, num_layers=2).double()
-    ours = ls.GRU(8, 16, num_layers=2).double()
+    ours = ls.GRU(8, 16, num_layers=2, backend=backend).double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(100, 4, 8, dtype=torch.float64)
     assert_same_run(ours, ref, [x], lambda m, x: m(x), 1e-10)
