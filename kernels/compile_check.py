@@ -210,8 +210,19 @@ class _PointerStandIn:
         return 1 << 20 | self._offset
 
 
-def enumerate_builds(arch: int, families=FAMILIES, dtypes=DTYPES) -> list[Build]:
-    """Every distinct build the dispatch sends to a kernel, over all the cases it covers."""
+# Past the limits, compiled only with --beyond to show why the limits are there: the
+# persistent kernels in fp32 at the next block size (H = 128) and the layer-norm kernel
+# at 2x and 4x its limit. (family, dtype, H)
+BEYOND = [(f, torch.float32, 128) for f in ("LSTM", "GRU")] + [
+    ("LN-LSTM", torch.float32, 4096), ("LN-LSTM", torch.float32, 8192)
+]
+
+
+def enumerate_builds(
+    arch: int, families=FAMILIES, dtypes=DTYPES, beyond: bool = False
+) -> list[Build]:
+    """Every distinct build the dispatch sends to a kernel, over all the cases it covers
+    (and, with beyond=True, the BEYOND cases, marked dispatched=False)."""
     from triton.backends.compiler import GPUTarget
     from triton.compiler import make_backend
 
@@ -219,21 +230,51 @@ def enumerate_builds(arch: int, families=FAMILIES, dtypes=DTYPES) -> list[Build]
 
     backend = make_backend(GPUTarget("cuda", arch, 32))
     builds: dict[str, Build] = {}
+
+    def add(family: str, dtype: torch.dtype, H: int, tf32: bool, dispatched: bool) -> None:
+        case = f"{family} {SHORT[dtype]}{' tf32' if tf32 else ''} H={H}"
+        for B in (16, 5):
+            for launch in _record_case(family, dtype, H, tf32, B):
+                key, sig, consts, attrs, options = _specialise(launch, backend)
+                build = builds.setdefault(key, Build(
+                    launch.kernel.fn.__name__, sig, consts, attrs, options,
+                    dispatched=dispatched,
+                ))
+                if case not in build.cases:
+                    build.cases.append(case)
+
     for family in families:
         for dtype in dtypes:
             for tf32 in (False, True) if dtype == torch.float32 else (False,):
                 for H in hidden_sizes(max_hidden_size(family) or ANY_HIDDEN):
-                    case = f"{family} {SHORT[dtype]}{' tf32' if tf32 else ''} H={H}"
-                    for B in (16, 5):  # 5: odd strides, so slices of (T, B, .) lose alignment
-                        for launch in _record_case(family, dtype, H, tf32, B):
-                            key, sig, consts, attrs, options = _specialise(launch, backend)
-                            build = builds.setdefault(
-                                key,
-                                Build(launch.kernel.fn.__name__, sig, consts, attrs, options),
-                            )
-                            if case not in build.cases:
-                                build.cases.append(case)
+                    add(family, dtype, H, tf32, dispatched=True)
+    for family, dtype, H in BEYOND if beyond else []:
+        with _limit_raised(family, dtype, H):
+            for tf32 in (False, True):
+                add(family, dtype, H, tf32, dispatched=False)
     return list(builds.values())
+
+
+@contextlib.contextmanager
+def _limit_raised(family: str, dtype: torch.dtype, H: int):
+    """Let the dispatch send hidden size H to the kernel it normally stops short of."""
+    from kernels import gru_v2_persistent, ln_lstm_v1_fused_gates, lstm_v2_persistent
+
+    if family == "LN-LSTM":
+        before = ln_lstm_v1_fused_gates.MAX_HIDDEN
+        ln_lstm_v1_fused_gates.MAX_HIDDEN = H
+        try:
+            yield
+        finally:
+            ln_lstm_v1_fused_gates.MAX_HIDDEN = before
+        return
+    limits = (gru_v2_persistent if family == "GRU" else lstm_v2_persistent).MAX_HIDDEN
+    before = limits[dtype]
+    limits[dtype] = H
+    try:
+        yield
+    finally:
+        limits[dtype] = before
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,11 +501,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="children at a time (CPUs)")
     parser.add_argument("--list", action="store_true",
                         help="print the builds as JSON lines and compile nothing")
+    parser.add_argument("--beyond", action="store_true",
+                        help="also compile the BEYOND cases past the dispatch limits "
+                        "(reported, never failing)")
     args = parser.parse_args(argv)
     if os.environ.get("TRITON_INTERPRET") == "1":
         parser.error("unset TRITON_INTERPRET: the interpreter has no compiler to check")
     start = time.perf_counter()
-    builds = enumerate_builds(args.arch)
+    builds = enumerate_builds(args.arch, beyond=args.beyond)
     if args.list:
         for b in builds:
             print(json.dumps({"kernel": b.kernel, "config": b.config, "cases": b.cases,

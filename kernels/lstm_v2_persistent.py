@@ -62,19 +62,29 @@ from .lstm_v1_fused_gates import lstm_reference
 # block may have and than 8 warps' registers can hold (thousands of bytes of spills per
 # thread); kernels/compile_check.py and benchmarks/results/kernels-sm90-*.md have the numbers.
 MAX_HIDDEN = {torch.float32: 64, torch.float16: 128, torch.bfloat16: 128}
+# At BLOCK_H = 128 only an H that Triton can prove a multiple of 16 fits: that build
+# vectorises its loads and stays in registers, while H = 65..127 otherwise (scalar loads,
+# a 64-bit address per element) spills 100-290 B per thread even with 16 warps.
+FULL_BLOCK_MULTIPLE = 16
 BLOCK_B = MIN_BLOCK  # batch rows per program
 # Triton 3.9's LLVM (its SLP vectorizer, which Triton runs for sm_90 but not sm_80) aborts
-# the process on the exact-fp32 backward at BLOCK_H = 64 with 4 or 8 warps ("Instruction
-# does not dominate all uses"); with 16 warps the same exact kernel compiles (70
-# registers, no spill). 16-bit and TF32 backward builds keep PERSISTENT_CONFIG.
-EXACT_FP32_BACKWARD_CONFIG = {"num_warps": 16, "num_stages": 1}
+# the process on the exact-fp32 backward at BLOCK_H = 64 with 8 warps ("Instruction does
+# not dominate all uses"), and with 16 warps for H = 33..63; with 32 warps it compiles
+# (64 registers, no spill). 16-bit and TF32 backward builds keep PERSISTENT_CONFIG.
+EXACT_FP32_BACKWARD_CONFIG = {"num_warps": 32, "num_stages": 1}
+
+
+def fits(H: int, dtype: torch.dtype, limits: dict[torch.dtype, int]) -> bool:
+    """Whether a persistent kernel holds hidden size H of `dtype` on-chip (see MAX_HIDDEN)."""
+    return H <= limits[dtype] and (block_size(H) < 128 or H % FULL_BLOCK_MULTIPLE == 0)
 
 
 def check_hidden(H: int, dtype: torch.dtype, limits: dict[torch.dtype, int]) -> None:
-    if H > limits[dtype]:
+    if not fits(H, dtype, limits):
         raise ValueError(
             f"the persistent (v2) kernels hold W_hh on-chip and support hidden_size <= "
-            f"{limits[dtype]} in {dtype}, got {H}; use the v1 kernels for larger hidden sizes"
+            f"{limits[dtype]} in {dtype} (above 64 only multiples of "
+            f"{FULL_BLOCK_MULTIPLE}), got {H}; use the v1 kernels for this hidden size"
         )
 
 

@@ -93,9 +93,11 @@ def max_hidden_size(family: str) -> int | None:
 
 
 def dispatch_boundaries() -> set[int]:
-    """Every hidden size at which the dispatch changes kernel (for `kernels.compile_check`)."""
+    """Hidden sizes at which the dispatch changes kernel (for `kernels.compile_check`)."""
+    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
+
     limits = {persistent_limit(m, d) for m in ("LSTM", "GRU") for d in DTYPES}
-    return limits | {max_hidden_size("LN-LSTM")}
+    return limits | {max_hidden_size("LN-LSTM"), 128 - FULL_BLOCK_MULTIPLE}
 
 
 def kernel_for(
@@ -105,16 +107,21 @@ def kernel_for(
     family = "ln_lstm" if layer_norm else mode.lower()
     if layer_norm:
         return "ln_lstm_v1", "the layer-norm LSTM has one (per-step) kernel"
+    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
+
     limit = persistent_limit(mode, dtype)
-    if hidden_size <= limit:
+    if fits(hidden_size, dtype, {dtype: limit}):
         return f"{family}_v2", (
             f"hidden_size {hidden_size} <= {limit}: W_hh fits on-chip in {_short(dtype)}, "
             "the whole time loop runs in one launch"
         )
-    return f"{family}_v1", (
-        f"hidden_size {hidden_size} > {limit}, the largest whose W_hh fits on-chip in "
-        f"{_short(dtype)}: one fused gate kernel per step"
+    why = (
+        f"> {limit}, the largest whose W_hh fits on-chip in {_short(dtype)}"
+        if hidden_size > limit
+        else f"is not a multiple of {FULL_BLOCK_MULTIPLE}: the 128-wide persistent build "
+        "spills registers for it"
     )
+    return f"{family}_v1", f"hidden_size {hidden_size} {why}: one fused gate kernel per step"
 
 
 def _short(dtype: torch.dtype) -> str:

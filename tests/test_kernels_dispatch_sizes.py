@@ -20,10 +20,13 @@ import lstm_scratch as ls
 from kernels.gru_v1_fused_gates import gru_reference
 from kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
 from kernels.lstm_v1_fused_gates import lstm_reference
+from kernels.lstm_v2_persistent import fits
 from lstm_scratch.triton_backend import kernel_for, persistent_limit
 
 T, B, LENGTHS = 3, 3, [3, 1, 2]
-SIZES = (16, 32, 64, 128, 200)  # 200 = 3 * 64 + 8: four column blocks, the last partial
+# 100: a 16-bit v2 size the 128-wide build would spill on, so v1; 200 = 3 * 64 + 8: four
+# column blocks of the v1 kernels, the last partial
+SIZES = (16, 32, 64, 100, 128, 200)
 DTYPES = (torch.float32, torch.bfloat16)
 REFERENCE = {"LSTM": lstm_reference, "GRU": gru_reference}
 ARGS = {"LSTM": lstm_args, "GRU": gru_args}
@@ -34,7 +37,7 @@ ARGS = {"LSTM": lstm_args, "GRU": gru_args}
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 def test_the_dispatched_kernel_matches_float64_at_its_real_sizes(mode, H, dtype):
     name, _ = kernel_for(mode, False, H, dtype)
-    assert name.endswith("_v2") == (H <= persistent_limit(mode, dtype))
+    assert name.endswith("_v2") == fits(H, dtype, {dtype: persistent_limit(mode, dtype)})
     errors = compare_with_reference(
         getattr(kernels, name), REFERENCE[mode], ARGS[mode](T, B, H), dtype=dtype,
         lengths=torch.tensor(LENGTHS),
@@ -61,6 +64,9 @@ def test_dispatch_sends_fp32_to_v2_only_where_its_weights_fit_on_chip():
     assert kernel_for("LSTM", False, 128, torch.bfloat16)[0] == "lstm_v2"
     assert kernel_for("GRU", False, 128, torch.float16)[0] == "gru_v2"
     assert kernel_for("LSTM", False, 129, torch.bfloat16)[0] == "lstm_v1"
+    assert kernel_for("GRU", False, 112, torch.bfloat16)[0] == "gru_v2"
+    name, why = kernel_for("LSTM", False, 100, torch.bfloat16)
+    assert name == "lstm_v1" and "not a multiple of 16" in why
 
 
 def test_explain_backend_names_the_kernel_and_why():
