@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import faulthandler
 import io
 import json
 import multiprocessing
@@ -342,6 +343,7 @@ def _cpu_seconds() -> float:
 
 
 def _child(build: Build, arch: int, conn) -> None:
+    faulthandler.disable()  # an abort is reported by the parent; no stack dump on stderr
     try:
         _compile_in_child(build, arch, conn)
     except BaseException as e:  # noqa: BLE001 (everything goes back to the parent as text)
@@ -501,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="children at a time (CPUs)")
     parser.add_argument("--list", action="store_true",
                         help="print the builds as JSON lines and compile nothing")
+    parser.add_argument("--only", default=None, metavar="REGEX",
+                        help="compile only builds whose 'kernel config' matches REGEX")
     parser.add_argument("--beyond", action="store_true",
                         help="also compile the BEYOND cases past the dispatch limits "
                         "(reported, never failing)")
@@ -509,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("unset TRITON_INTERPRET: the interpreter has no compiler to check")
     start = time.perf_counter()
     builds = enumerate_builds(args.arch, beyond=args.beyond)
+    if args.only:
+        builds = [b for b in builds if re.search(args.only, f"{b.kernel} {b.config}")]
     if args.list:
         for b in builds:
             print(json.dumps({"kernel": b.kernel, "config": b.config, "cases": b.cases,

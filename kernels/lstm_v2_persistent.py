@@ -70,8 +70,10 @@ BLOCK_B = MIN_BLOCK  # batch rows per program
 # Triton 3.9's LLVM (its SLP vectorizer, which Triton runs for sm_90 but not sm_80) aborts
 # the process on the exact-fp32 backward at BLOCK_H = 64 with 8 warps ("Instruction does
 # not dominate all uses"), and with 16 warps for H = 33..63; with 32 warps it compiles
-# (64 registers, no spill). 16-bit and TF32 backward builds keep PERSISTENT_CONFIG.
-EXACT_FP32_BACKWARD_CONFIG = {"num_warps": 32, "num_stages": 1}
+# (64 registers, no spill). At BLOCK_H = 16 32 warps spill a few bytes, 16 do not. 16-bit
+# and TF32 backward builds keep PERSISTENT_CONFIG.
+def exact_fp32_backward_config(block_h: int) -> dict[str, int]:
+    return {"num_warps": 32 if block_h == 64 else 16, "num_stages": 1}
 
 
 def fits(H: int, dtype: torch.dtype, limits: dict[torch.dtype, int]) -> bool:
@@ -292,7 +294,7 @@ class LSTMv2Function(torch.autograd.Function):
         dc0 = torch.empty_like(dh0)
         meta = ctx.meta
         if meta["DOT_DTYPE"] == tl.float32 and meta["PRECISION"] == "ieee":
-            meta = {**meta, **EXACT_FP32_BACKWARD_CONFIG}
+            meta = {**meta, **exact_fp32_backward_config(meta["BLOCK_H"])}
         launch(
             lstm_persistent_backward_kernel, (triton.cdiv(B, BLOCK_B),),
             dout.contiguous(), dh_T.contiguous(), dc_T.contiguous(), w_hh, gates, cs, lens,
