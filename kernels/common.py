@@ -143,12 +143,13 @@ STEP_CONFIG = {"num_warps": 2, "num_stages": 1}
 PERSISTENT_CONFIG = {"num_warps": 8, "num_stages": 1}
 
 
-def row_config(block: int) -> dict[str, int]:
+def row_config(block: int, features_per_warp: int) -> dict[str, int]:
     """Kernels that hold a whole row of `block` features per program (the layer-norm
-    LSTM): one warp per 128 features (4 per thread per array), 4 to 32 warps, so the
-    per-thread share stays constant as the row grows instead of spilling (one warp per
-    256 spilled 8 B in the bf16 backward at BLOCK_H = 1024 on sm_80)."""
-    return {"num_warps": min(32, max(4, block // 128)), "num_stages": 1}
+    LSTM): one warp per `features_per_warp` features, 4 to 32 warps, so the per-thread
+    share stays constant as the row grows instead of spilling. The forward step takes
+    256 per warp; the backward holds more arrays per feature and takes 128 (with 256 it
+    spilled 8 B in bf16 at BLOCK_H = 1024 on sm_80; the forward spilled 4 B with 128)."""
+    return {"num_warps": min(32, max(4, block // features_per_warp)), "num_stages": 1}
 
 
 def dot_dtype(dtype: torch.dtype) -> tl.dtype:

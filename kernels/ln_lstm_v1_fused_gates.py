@@ -312,7 +312,7 @@ class LNLSTMv1Function(torch.autograd.Function):
                     ln_lstm_forward_step_kernel, (B,),
                     xw, hs[t] @ w_hh.T, hs, cs, a_h, a_c, shift, lens, t,
                     gates, u, rstd, out, B, H, eps,
-                    BLOCK_H=block_size(H), **row_config(block_size(H)),
+                    BLOCK_H=block_size(H), **row_config(block_size(H), 256),
                 )
         ctx.save_for_backward(w_hh, a_h, a_c, shift, lens, gates, u, rstd, cs, hs)
         ctx.eps, ctx.tf32, ctx.has_shift = eps, tf32, b_c is not None
@@ -336,7 +336,7 @@ class LNLSTMv1Function(torch.autograd.Function):
                     ln_lstm_backward_step_kernel, (B,),
                     dout, dh, dc, gates, u, rstd, cs, a_h, a_c, shift,
                     lens, t, dgates, dhw, dy_v, dy, dh_skip, B, H, ctx.eps,
-                    BLOCK_H=block_size(H), **row_config(block_size(H)),
+                    BLOCK_H=block_size(H), **row_config(block_size(H), 128),
                 )
                 dh = dh_skip + (dhw[t] @ w_hh).float()
             h_prev = hs[:-1].reshape(T * B, H)
