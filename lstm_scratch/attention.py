@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .checks import check_bool, check_positive_int, check_probability
+from .checks import check_bool, check_dtype, check_positive_int, check_probability
 
 
 class AttentionShapeError(ValueError, AssertionError):
@@ -187,6 +187,8 @@ class MultiheadAttention(nn.Module):
         self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None
     ) -> bool:
         """Check dimensions like torch; return whether the input is batched."""
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            check_dtype(name, t, self.out_proj.weight)
         if query.dim() not in (2, 3):
             raise AttentionShapeError(
                 f"query should be 2-D (unbatched) or 3-D (batched), got {query.dim()}-D"

@@ -13,7 +13,13 @@ from torch.nn.utils.rnn import PackedSequence
 
 from . import backends
 from . import functional as F
-from .checks import check_bool, check_cell_input, check_cell_state, check_positive_int
+from .checks import (
+    check_bool,
+    check_cell_input,
+    check_cell_state,
+    check_dtype,
+    check_positive_int,
+)
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
 
@@ -92,6 +98,7 @@ class GRUCell(nn.Module):
     def _check_hx(self, hx: Tensor, batched: bool, batch: int) -> Tensor:
         if not isinstance(hx, Tensor):
             raise TypeError(f"hx should be a Tensor, got {type(hx).__name__}")
+        check_dtype("hx", hx, self.weight_ih)
         return check_cell_state(hx, 0, "hidden", "GRUCell", batched, batch, self.hidden_size)
 
 

@@ -15,7 +15,13 @@ from torch.nn.utils.rnn import PackedSequence
 from . import backends
 from . import functional as F
 from . import variants as V
-from .checks import check_bool, check_cell_input, check_cell_state, check_positive_int
+from .checks import (
+    check_bool,
+    check_cell_input,
+    check_cell_state,
+    check_dtype,
+    check_positive_int,
+)
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
 
@@ -128,7 +134,10 @@ class LSTMCell(nn.Module):
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
             raise TypeError("hx should be a tuple (h, c) of two tensors")
         return tuple(
-            check_cell_state(v, k, f"hx[{k}]", "LSTMCell", batched, batch, self.hidden_size)
+            check_cell_state(
+                check_dtype(f"hx[{k}]", v, self.weight_ih), k, f"hx[{k}]", "LSTMCell", batched,
+                batch, self.hidden_size,
+            )
             for k, v in enumerate(hx)
         )
 
