@@ -14,10 +14,11 @@ memory of fwd+bwd. Contenders:
     cudnn        torch.nn.LSTM / nn.GRU (cuDNN on GPU), same dtype
     loop         a plain PyTorch per-step loop over the library's step math (autograd)
     compiled     our autograd path (ls.LSTM backend="autograd") under torch.compile
-    triton       ls.LSTM / ls.GRU backend="triton" (v2 persistent for H <= 128, else v1)
+    triton       ls.LSTM / ls.GRU backend="triton" (v2 where W_hh fits on-chip: H <= 64 in
+                 fp32, <= 128 in 16-bit; else v1)
 
 Writes <out>/<device>-<date>.json, .md and .png with device name and torch/triton/CUDA
-versions. TF32 is the "tf32" dtype entry (fp32 tensors with allow_tf32 on).
+versions. TF32 is the "tf32" dtype entry (fp32 tensors with TF32 allowed, `set_tf32`).
 """
 
 from __future__ import annotations
@@ -120,9 +121,21 @@ def contenders(case: dict, device: torch.device, quick: bool) -> dict[str, Calla
     return out
 
 
+def set_tf32(on: bool) -> None:
+    """TF32 for torch matmuls (and so the triton backend) and for cuDNN's RNNs, through the
+    fp32_precision API where torch has it: mixing it with the legacy allow_tf32 flags makes
+    reading them raise RuntimeError on torch >= 2.9."""
+    precision = "tf32" if on else "ieee"
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision"):
+        matmul.fp32_precision = precision
+        cudnn.rnn.fp32_precision = precision
+    else:
+        matmul.allow_tf32 = cudnn.allow_tf32 = on
+
+
 def measure(case: dict, device: torch.device, quick: bool) -> list[dict]:
-    torch.backends.cuda.matmul.allow_tf32 = case["dtype"] == "tf32"
-    torch.backends.cudnn.allow_tf32 = case["dtype"] == "tf32"
+    set_tf32(case["dtype"] == "tf32")
     dtype = DTYPES[case["dtype"]]
     x = torch.randn(case["T"], case["B"], case["H"], device=device, dtype=dtype)
     x_grad = x.clone().requires_grad_()

@@ -17,6 +17,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import torch
 import triton
@@ -24,15 +25,42 @@ import triton.language as tl
 
 # How many times each kernel was launched; tests read it to prove a kernel really ran.
 LAUNCHES: Counter[str] = Counter()
+# While `recording_launches()` is active: every launch is appended here instead of run.
+_RECORDED: list[Launch] | None = None
 
 MIN_BLOCK = 16  # the smallest tl.dot dimension a GPU accepts
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
+@dataclass(frozen=True)
+class Launch:
+    """One kernel launch as the launcher asked for it: what `kernel[grid](*args, **meta)` gets."""
+
+    kernel: object  # the @triton.jit function
+    args: tuple
+    meta: dict  # constexprs, num_warps, num_stages
+
+
 def launch(kernel, grid: tuple[int, ...], *args, **meta) -> None:
     """kernel[grid](*args, **meta), counted in LAUNCHES under the kernel's name."""
+    if _RECORDED is not None:
+        _RECORDED.append(Launch(kernel, args, meta))
+        return
     LAUNCHES[kernel.fn.__name__] += 1
     kernel[grid](*args, **meta)
+
+
+@contextmanager
+def recording_launches() -> Iterator[list[Launch]]:
+    """Launches inside this block are recorded, not run (`kernels.compile_check` uses it to
+    learn, from the launchers themselves, which builds they ask for). Pair it with tensors
+    on the "meta" device: the launchers' own torch ops then cost nothing either."""
+    global _RECORDED
+    before, _RECORDED = _RECORDED, []
+    try:
+        yield _RECORDED
+    finally:
+        _RECORDED = before
 
 
 def block_size(n: int) -> int:
@@ -56,20 +84,72 @@ def full_lengths(
     return lengths.to(device=device, dtype=torch.int32).contiguous()
 
 
+def tf32_enabled() -> bool:
+    """Whether the user allowed TF32 for fp32 matmuls.
+
+    torch >= 2.9 has `torch.backends.cuda.matmul.fp32_precision` ("ieee" / "tf32"; it
+    follows `torch.backends.fp32_precision` when left at "none"). Once that new API has
+    been set, reading the legacy `allow_tf32` raises RuntimeError, so the new one is read
+    wherever it exists and `allow_tf32` only on older torch.
+    """
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):
+        return matmul.fp32_precision == "tf32"
+    return bool(matmul.allow_tf32)
+
+
 @contextmanager
 def matmul_precision(tf32: bool) -> Iterator[None]:
-    """torch matmuls in this block use TF32 on Ampere+ GPUs only if tf32=True."""
-    before = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
+    """torch matmuls in this block use TF32 on Ampere+ GPUs only if tf32=True.
+
+    Set and restored through the API `tf32_enabled` reads (new one first, legacy flag on
+    older torch), so the two are never mixed."""
+    matmul = torch.backends.cuda.matmul
+    name, value = (
+        ("fp32_precision", "tf32" if tf32 else "ieee")
+        if hasattr(matmul, "fp32_precision")
+        else ("allow_tf32", tf32)
+    )
+    before = getattr(matmul, name)
+    setattr(matmul, name, value)
     try:
         yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32 = before
+        setattr(matmul, name, before)
 
 
-def dot_precision(tf32: bool) -> str:
-    """tl.dot's input_precision for fp32 operands: exact ("ieee") unless TF32 is asked for."""
-    return "tf32" if tf32 else "ieee"
+def dot_precision(tf32: bool, dtype: torch.dtype) -> str:
+    """tl.dot's input_precision: exact ("ieee") for fp32 operands unless TF32 is asked for.
+
+    16-bit operands always multiply exactly on tensor cores, so they get "ieee" whatever
+    tf32 says: one build per dtype, not two identical ones."""
+    return "tf32" if tf32 and dtype == torch.float32 else "ieee"
+
+
+# ---------------------------------------------------------------------------------------
+# Launch configurations: warps per program and software-pipelining depth. Triton's
+# defaults (4 warps, 3 stages) are tuned for GEMM tiles; `kernels.compile_check` compiles
+# every build for sm_90 and sm_80 and fails if one of these spills or overflows.
+# ---------------------------------------------------------------------------------------
+
+# Per-step kernels (v1): BLOCK_H = 64 features per program, one per thread with 2 warps;
+# there is no loop in them, so nothing to pipeline.
+STEP_CONFIG = {"num_warps": 2, "num_stages": 1}
+# Persistent kernels (v2): 4 (LSTM) or 3 (GRU) (BLOCK_H, BLOCK_H) weight tiles stay live
+# for the whole time loop. 8 warps spread them over 256 threads (at BLOCK_H = 128 in
+# 16-bit: 4 * 128 * 128 * 2 B / 256 = 512 B, 128 registers, per thread); one stage, since
+# pipelining the loop's loads (num_stages = 3) double-buffers them in shared memory
+# and, at BLOCK_H = 128, pushed the LSTM and GRU builds past the 227 KiB of an H100 block.
+PERSISTENT_CONFIG = {"num_warps": 8, "num_stages": 1}
+
+
+def row_config(block: int, features_per_warp: int) -> dict[str, int]:
+    """Kernels that hold a whole row of `block` features per program (the layer-norm
+    LSTM): one warp per `features_per_warp` features, 4 to 32 warps, so the per-thread
+    share stays constant as the row grows instead of spilling. The forward step takes
+    256 per warp; the backward holds more arrays per feature and takes 128 (with 256 it
+    spilled 8 B in bf16 at BLOCK_H = 1024 on sm_80; the forward spilled 4 B with 128)."""
+    return {"num_warps": min(32, max(4, block // features_per_warp)), "num_stages": 1}
 
 
 def dot_dtype(dtype: torch.dtype) -> tl.dtype:
@@ -84,6 +164,17 @@ def dot_dtype(dtype: torch.dtype) -> tl.dtype:
     return {torch.float32: tl.float32, torch.float16: tl.float16, torch.bfloat16: tl.bfloat16}[
         dtype
     ]
+
+
+@triton.jit
+def step_start(ptr, t, B, width):
+    """ptr + t B width: where step t starts in a contiguous (T, B, width) buffer (64-bit).
+
+    The per-step kernels take whole (T, B, .) buffers and the step index rather than
+    slices such as xw[t]: a slice starts 16-byte aligned or not depending on t, B and H,
+    and Triton compiles one build per alignment pattern; allocations always start aligned.
+    """
+    return ptr + t.to(tl.int64) * B * width
 
 
 @triton.jit

@@ -29,31 +29,40 @@ import triton.language as tl
 from torch import Tensor
 
 from .common import (
+    STEP_CONFIG,
     check_dtype,
     full_lengths,
     gru_cell_backward,
     gru_cell_forward,
     launch,
     matmul_precision,
+    step_start,
 )
 
 BLOCK_H = 64
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
 def gru_forward_step_kernel(
-    xw_ptr,  # (B, 3H) x_t W_ih^T + b_ih
+    xw_ptr,  # (T, B, 3H) x W_ih^T + b_ih; step t read
     hw_ptr,  # (B, 3H) h_{t-1} W_hh^T + b_hh
-    h_prev_ptr,  # (B, H) h_{t-1}
+    hs_ptr,  # (T+1, B, H) hidden states: h_{t-1} read at index t, h_t written at t+1
+    #          (= h_{t-1} where the sequence has ended)
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index: row b is alive if t < lengths[b]
-    gates_ptr,  # out (B, 3H) fp32 activated gates [r z n], for backward
-    hn_ptr,  # out (B, H) fp32 recurrent candidate term hw_n = W_hn h_{t-1} + b_hn
-    h_ptr,  # out (B, H) h_t (= h_{t-1} where the sequence has ended)
-    out_ptr,  # out (B, H) output at step t: h_t where alive, else 0
+    gates_ptr,  # out (T, B, 3H) fp32 activated gates [r z n], for backward; step t
+    hn_ptr,  # out (T, B, H) fp32 recurrent candidate term hw_n = W_hn h_{t-1} + b_hn
+    out_ptr,  # out (T, B, H) output, step t: h_t where alive, else 0
+    B,
     H,
     BLOCK_H: tl.constexpr,
 ):
+    xw_ptr = step_start(xw_ptr, t, B, 3 * H)
+    gates_ptr = step_start(gates_ptr, t, B, 3 * H)
+    hn_ptr = step_start(hn_ptr, t, B, H)
+    out_ptr = step_start(out_ptr, t, B, H)
+    h_prev_ptr = step_start(hs_ptr, t, B, H)
+    h_ptr = h_prev_ptr + B * H
     row = tl.program_id(0).to(tl.int64)
     cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -79,22 +88,29 @@ def gru_forward_step_kernel(
     tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
 def gru_backward_step_kernel(
-    dout_ptr,  # (B, H) dL/d(output_t)
+    dout_ptr,  # (T, B, H) dL/d(output); step t read
     dh_ptr,  # (B, H) fp32 dL/dh_t through the recurrence
-    gates_ptr,  # (B, 3H) fp32 activated gates [r z n] of step t
-    hn_ptr,  # (B, H) fp32 recurrent candidate term of step t
-    h_prev_ptr,  # (B, H) h_{t-1}
+    gates_ptr,  # (T, B, 3H) fp32 activated gates [r z n]; step t read
+    hn_ptr,  # (T, B, H) fp32 recurrent candidate terms; step t read
+    hs_ptr,  # (T+1, B, H) hidden states; h_{t-1} read at index t
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index
-    dxw_ptr,  # out (B, 3H) dL/d(xw_t) (0 past the end), dtype of xw
-    dhw_ptr,  # out (B, 3H) dL/d(hw_t) (0 past the end), dtype of xw
+    dxw_ptr,  # out (T, B, 3H) dL/d(xw) (0 past the end), dtype of xw; step t written
+    dhw_ptr,  # out (T, B, 3H) dL/d(hw) (0 past the end), dtype of xw; step t written
     dh_skip_ptr,  # out (B, H) fp32 the part of dL/dh_{t-1} not through W_hh:
     #               dh z where alive, dh itself where the sequence has ended
+    B,
     H,
     BLOCK_H: tl.constexpr,
 ):
+    dout_ptr = step_start(dout_ptr, t, B, H)
+    gates_ptr = step_start(gates_ptr, t, B, 3 * H)
+    hn_ptr = step_start(hn_ptr, t, B, H)
+    h_prev_ptr = step_start(hs_ptr, t, B, H)
+    dxw_ptr = step_start(dxw_ptr, t, B, 3 * H)
+    dhw_ptr = step_start(dhw_ptr, t, B, 3 * H)
     row = tl.program_id(0).to(tl.int64)
     cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -178,8 +194,8 @@ class GRUv1Function(torch.autograd.Function):
                 hw = hs[t] @ w_hh.T if b_hh is None else torch.addmm(b_hh, hs[t], w_hh.T)
                 launch(
                     gru_forward_step_kernel, grid,
-                    xw[t], hw, hs[t], lens, t, gates[t], hn[t], hs[t + 1], out[t], H,
-                    BLOCK_H=BLOCK_H,
+                    xw, hw, hs, lens, t, gates, hn, out, B, H,
+                    BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
         ctx.save_for_backward(w_hh, lens, gates, hn, hs)
         ctx.has_bias, ctx.tf32 = b_hh is not None, tf32
@@ -199,8 +215,8 @@ class GRUv1Function(torch.autograd.Function):
             for t in reversed(range(T)):
                 launch(
                     gru_backward_step_kernel, grid,
-                    dout[t], dh, gates[t], hn[t], hs[t], lens, t, dxw[t], dhw[t], dh_skip, H,
-                    BLOCK_H=BLOCK_H,
+                    dout, dh, gates, hn, hs, lens, t, dxw, dhw, dh_skip, B, H,
+                    BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
                 dh = dh_skip + (dhw[t] @ w_hh).float()  # (B, H)
         dw_hh, db_hh = gru_weight_grads(dhw, hs, w_hh, ctx.tf32)

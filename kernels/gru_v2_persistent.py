@@ -23,6 +23,7 @@ import triton.language as tl
 from torch import Tensor
 
 from .common import (
+    PERSISTENT_CONFIG,
     block_size,
     check_dtype,
     dot_dtype,
@@ -33,10 +34,12 @@ from .common import (
     launch,
 )
 from .gru_v1_fused_gates import gru_reference, gru_weight_grads
-from .lstm_v2_persistent import BLOCK_B, MAX_HIDDEN, _load_gate_block, check_hidden
+from .lstm_v2_persistent import BLOCK_B, _load_gate_block, check_hidden
+
+MAX_HIDDEN = {torch.float32: 64, torch.float16: 128, torch.bfloat16: 128}
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["T", "B"])  # one build for every T and B
 def gru_persistent_forward_kernel(
     xw_ptr,  # (T, B, 3H) x W_ih^T + b_ih for every step, contiguous
     w_hh_ptr,  # (3H, H) recurrent weights, contiguous
@@ -105,7 +108,7 @@ def gru_persistent_forward_kernel(
         out_ptrs += B * H
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["T", "B"])  # one build for every T and B
 def gru_persistent_backward_kernel(
     dout_ptr,  # (T, B, H) dL/d(out)
     dhT_ptr,  # (B, H) dL/dh_T
@@ -204,8 +207,8 @@ class GRUv2Function(torch.autograd.Function):
         hn = xw.new_empty(T, B, H, dtype=torch.float32)
         hs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         meta = dict(
-            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32),
-            DOT_DTYPE=dot_dtype(w_hh.dtype),
+            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype),
+            DOT_DTYPE=dot_dtype(w_hh.dtype), **PERSISTENT_CONFIG,
         )
         launch(
             gru_persistent_forward_kernel, (triton.cdiv(B, BLOCK_B),),
@@ -241,7 +244,7 @@ def gru_v2(
 ) -> tuple[Tensor, Tensor]:
     """Same contract as `gru_v1` (reference: `gru_reference`), for H <= MAX_HIDDEN."""
     check_dtype(xw)
-    check_hidden(w_hh.shape[1])
+    check_hidden(w_hh.shape[1], w_hh.dtype, MAX_HIDDEN)
     return GRUv2Function.apply(xw, h0, w_hh, b_hh, lengths, tf32)
 
 

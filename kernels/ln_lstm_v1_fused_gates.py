@@ -33,9 +33,25 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from .common import block_size, check_dtype, full_lengths, launch, matmul_precision, sigmoid, tanh
+from .common import (
+    block_size,
+    check_dtype,
+    full_lengths,
+    launch,
+    matmul_precision,
+    row_config,
+    sigmoid,
+    step_start,
+    tanh,
+)
 
-MAX_HIDDEN = 8192  # one program holds a whole row of 4H gates in registers
+# One program holds a whole row of 4H gates (and, in backward, u, du and dG beside them)
+# in registers. A block has at most 65,536 32-bit registers (one SM's register file),
+# whatever its number of warps: at H = 4096 the backward kernel spills with 16 warps
+# (128 registers per thread, the most 512 threads may have) and at H = 8192 both kernels
+# spill with 32 warps (64 each). H = 2048 compiles without spills (8 warps, <= 186
+# registers) for sm_80 and sm_90: kernels/compile_check.py proves it on every run.
+MAX_HIDDEN = 2048
 
 
 @triton.jit
@@ -60,27 +76,36 @@ def _cell_ln(c, a_c, b_c, mask, H, eps):
     return v, v * a_c + b_c, rstd
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
 def ln_lstm_forward_step_kernel(
-    xw_ptr,  # (B, 4H) LN(x_t W_ih^T; a_x) + b
+    xw_ptr,  # (T, B, 4H) LN(x W_ih^T; a_x) + b; step t read
     hw_ptr,  # (B, 4H) h_{t-1} W_hh^T, before its LayerNorm
-    h_prev_ptr,  # (B, H) h_{t-1} (read to freeze ended sequences)
-    c_prev_ptr,  # (B, H) fp32 c_{t-1}
+    hs_ptr,  # (T+1, B, H) h: h_{t-1} read at index t, h_t (h_{t-1} where ended) written
+    #          at t+1, input dtype
+    cs_ptr,  # (T+1, B, H) fp32 c, the same way
     a_h_ptr,  # (4H,) gain of the recurrent LayerNorm
     a_c_ptr,  # (H,) gain of the cell LayerNorm
     b_c_ptr,  # (H,) shift of the cell LayerNorm (zeros when the layer has none)
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index
-    gates_ptr,  # out (B, 4H) fp32 activated gates [i f g o]
-    u_ptr,  # out (B, 4H) fp32 normalised recurrent half u = (hw - mean) rstd_h
-    rstd_ptr,  # out (B,) fp32 rstd_h of each row
-    h_ptr,  # out (B, H) h_t (h_{t-1} where ended), input dtype
-    c_ptr,  # out (B, H) fp32 c_t (c_{t-1} where ended)
-    out_ptr,  # out (B, H) output: h_t where alive, else 0
+    gates_ptr,  # out (T, B, 4H) fp32 activated gates [i f g o]; step t
+    u_ptr,  # out (T, B, 4H) fp32 normalised recurrent half u = (hw - mean) rstd_h
+    rstd_ptr,  # out (T, B) fp32 rstd_h of each row
+    out_ptr,  # out (T, B, H) output: h_t where alive, else 0
+    B,
     H,
     eps,
     BLOCK_H: tl.constexpr,
 ):
+    xw_ptr = step_start(xw_ptr, t, B, 4 * H)
+    gates_ptr = step_start(gates_ptr, t, B, 4 * H)
+    u_ptr = step_start(u_ptr, t, B, 4 * H)
+    rstd_ptr = step_start(rstd_ptr, t, B, 1)
+    out_ptr = step_start(out_ptr, t, B, H)
+    h_prev_ptr = step_start(hs_ptr, t, B, H)
+    h_ptr = h_prev_ptr + B * H
+    c_prev_ptr = step_start(cs_ptr, t, B, H)
+    c_ptr = c_prev_ptr + B * H
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -132,30 +157,40 @@ def ln_lstm_forward_step_kernel(
     tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
 def ln_lstm_backward_step_kernel(
-    dout_ptr,  # (B, H) dL/d(output_t)
+    dout_ptr,  # (T, B, H) dL/d(output); step t read
     dh_ptr,  # (B, H) fp32 dL/dh_t through the recurrence
     dc_ptr,  # (B, H) fp32 dL/dc_t from step t+1; overwritten with dL/dc_{t-1}
-    gates_ptr,  # (B, 4H) fp32 activated gates of step t
-    u_ptr,  # (B, 4H) fp32 normalised recurrent half of step t
-    rstd_ptr,  # (B,) fp32 rstd_h of step t
-    c_prev_ptr,  # (B, H) fp32 c_{t-1}
-    c_ptr,  # (B, H) fp32 c_t
+    gates_ptr,  # (T, B, 4H) fp32 activated gates; step t read
+    u_ptr,  # (T, B, 4H) fp32 normalised recurrent half; step t read
+    rstd_ptr,  # (T, B) fp32 rstd_h; step t read
+    cs_ptr,  # (T+1, B, H) fp32 c: c_{t-1} at index t, c_t at t+1
     a_h_ptr,  # (4H,) recurrent LayerNorm gain
     a_c_ptr,  # (H,) cell LayerNorm gain
     b_c_ptr,  # (H,) cell LayerNorm shift (zeros when none)
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index
-    dgates_ptr,  # out (B, 4H) dL/d(pre-activations) = dL/d(xw_t), dtype of xw (0 past end)
-    dhw_ptr,  # out (B, 4H) dL/d(hw_t), dtype of xw (0 past end)
-    dy_v_ptr,  # out (B, H) fp32 dy * v: this step's share of dL/da_c
-    dy_ptr,  # out (B, H) fp32 dy: this step's share of dL/db_c
+    dgates_ptr,  # out (T, B, 4H) dL/d(pre-activations) = dL/d(xw), dtype of xw (0 past end)
+    dhw_ptr,  # out (T, B, 4H) dL/d(hw), dtype of xw (0 past end)
+    dy_v_ptr,  # out (T, B, H) fp32 dy * v: each step's share of dL/da_c
+    dy_ptr,  # out (T, B, H) fp32 dy: each step's share of dL/db_c
     dh_skip_ptr,  # out (B, H) fp32 dL/dh_t where the sequence has ended, else 0
+    B,
     H,
     eps,
     BLOCK_H: tl.constexpr,
 ):
+    dout_ptr = step_start(dout_ptr, t, B, H)
+    gates_ptr = step_start(gates_ptr, t, B, 4 * H)
+    u_ptr = step_start(u_ptr, t, B, 4 * H)
+    rstd_ptr = step_start(rstd_ptr, t, B, 1)
+    c_prev_ptr = step_start(cs_ptr, t, B, H)
+    c_ptr = c_prev_ptr + B * H
+    dgates_ptr = step_start(dgates_ptr, t, B, 4 * H)
+    dhw_ptr = step_start(dhw_ptr, t, B, 4 * H)
+    dy_v_ptr = step_start(dy_v_ptr, t, B, H)
+    dy_ptr = step_start(dy_ptr, t, B, H)
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -275,9 +310,9 @@ class LNLSTMv1Function(torch.autograd.Function):
             for t in range(T):
                 launch(
                     ln_lstm_forward_step_kernel, (B,),
-                    xw[t], hs[t] @ w_hh.T, hs[t], cs[t], a_h, a_c, shift, lens, t,
-                    gates[t], u[t], rstd[t], hs[t + 1], cs[t + 1], out[t], H, eps,
-                    BLOCK_H=block_size(H),
+                    xw, hs[t] @ w_hh.T, hs, cs, a_h, a_c, shift, lens, t,
+                    gates, u, rstd, out, B, H, eps,
+                    BLOCK_H=block_size(H), **row_config(block_size(H), 256),
                 )
         ctx.save_for_backward(w_hh, a_h, a_c, shift, lens, gates, u, rstd, cs, hs)
         ctx.eps, ctx.tf32, ctx.has_shift = eps, tf32, b_c is not None
@@ -299,9 +334,9 @@ class LNLSTMv1Function(torch.autograd.Function):
             for t in reversed(range(T)):
                 launch(
                     ln_lstm_backward_step_kernel, (B,),
-                    dout[t], dh, dc, gates[t], u[t], rstd[t], cs[t], cs[t + 1], a_h, a_c, shift,
-                    lens, t, dgates[t], dhw[t], dy_v[t], dy[t], dh_skip, H, ctx.eps,
-                    BLOCK_H=block_size(H),
+                    dout, dh, dc, gates, u, rstd, cs, a_h, a_c, shift,
+                    lens, t, dgates, dhw, dy_v, dy, dh_skip, B, H, ctx.eps,
+                    BLOCK_H=block_size(H), **row_config(block_size(H), 128),
                 )
                 dh = dh_skip + (dhw[t] @ w_hh).float()
             h_prev = hs[:-1].reshape(T * B, H)

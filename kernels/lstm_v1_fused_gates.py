@@ -35,32 +35,39 @@ import triton.language as tl
 from torch import Tensor
 
 from .common import (
+    STEP_CONFIG,
     check_dtype,
     full_lengths,
     launch,
     lstm_cell_backward,
     lstm_cell_forward,
     matmul_precision,
+    step_start,
 )
 
 BLOCK_H = 64  # hidden features per program (any H works: the grid covers it)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
 def lstm_forward_step_kernel(
-    xw_ptr,  # (B, 4H) x_t W_ih^T + b_ih + b_hh, any float dtype, contiguous
+    xw_ptr,  # (T, B, 4H) x W_ih^T + b_ih + b_hh, any float dtype, contiguous; step t read
     hw_ptr,  # (B, 4H) h_{t-1} W_hh^T, same dtype
     h_prev_ptr,  # (B, H) h_{t-1}, input dtype (read only to freeze ended sequences)
-    c_prev_ptr,  # (B, H) fp32 c_{t-1}
+    cs_ptr,  # (T+1, B, H) fp32 cell states: c_{t-1} read at index t, c_t written at t+1
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index: row b is alive if t < lengths[b]
-    gates_ptr,  # out (B, 4H) fp32 activated gates [i f g o], saved for backward
+    gates_ptr,  # out (T, B, 4H) fp32 activated gates [i f g o], saved for backward; step t
     h_ptr,  # out (B, H) h_t in the input dtype (= h_{t-1} where the sequence has ended)
-    c_ptr,  # out (B, H) fp32 c_t (= c_{t-1} where ended)
-    out_ptr,  # out (B, H) the layer's output at step t: h_t where alive, else 0
+    out_ptr,  # out (T, B, H) the layer's output, step t: h_t where alive, else 0
+    B,  # batch size
     H,  # hidden size
     BLOCK_H: tl.constexpr,
 ):
+    xw_ptr = step_start(xw_ptr, t, B, 4 * H)  # (B, 4H) of step t
+    gates_ptr = step_start(gates_ptr, t, B, 4 * H)
+    out_ptr = step_start(out_ptr, t, B, H)
+    c_prev_ptr = step_start(cs_ptr, t, B, H)  # c_{t-1}, stored at index t
+    c_ptr = c_prev_ptr + B * H  # c_t
     row = tl.program_id(0).to(tl.int64)  # one batch row per program along axis 0
     cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -90,22 +97,27 @@ def lstm_forward_step_kernel(
     tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
 def lstm_backward_step_kernel(
-    dout_ptr,  # (B, H) dL/d(output_t), any float dtype
+    dout_ptr,  # (T, B, H) dL/d(output), any float dtype; step t read
     dh_ptr,  # (B, H) fp32 dL/dh_t through the recurrence (dG_{t+1} W_hh, or dL/dh_T)
     dc_ptr,  # (B, H) fp32 dL/dc_t from step t+1; overwritten with dL/dc_{t-1}
-    gates_ptr,  # (B, 4H) fp32 activated gates of step t
-    c_prev_ptr,  # (B, H) fp32 c_{t-1}
-    c_ptr,  # (B, H) fp32 c_t
+    gates_ptr,  # (T, B, 4H) fp32 activated gates; step t read
+    cs_ptr,  # (T+1, B, H) fp32 cell states: c_{t-1} at index t, c_t at t+1
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index
-    dgates_ptr,  # out (B, 4H) dL/d(pre-activations) of step t, in the dtype of xw
+    dgates_ptr,  # out (T, B, 4H) dL/d(pre-activations), in the dtype of xw; step t written
     dh_skip_ptr,  # out (B, H) fp32 the part of dL/dh_{t-1} not through W_hh:
     #               dL/dh_t itself where the sequence has ended (h was copied), else 0
+    B,
     H,
     BLOCK_H: tl.constexpr,
 ):
+    dout_ptr = step_start(dout_ptr, t, B, H)
+    gates_ptr = step_start(gates_ptr, t, B, 4 * H)
+    dgates_ptr = step_start(dgates_ptr, t, B, 4 * H)
+    c_prev_ptr = step_start(cs_ptr, t, B, H)
+    c_ptr = c_prev_ptr + B * H
     row = tl.program_id(0).to(tl.int64)
     cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
     mask = cols < H
@@ -179,8 +191,8 @@ class LSTMv1Function(torch.autograd.Function):
                 h_next = torch.empty_like(h)
                 launch(
                     lstm_forward_step_kernel, grid,
-                    xw[t], hw, h, cs[t], lens, t, gates[t], h_next, cs[t + 1], out[t], H,
-                    BLOCK_H=BLOCK_H,
+                    xw, hw, h, cs, lens, t, gates, h_next, out, B, H,
+                    BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
                 h = h_next
         ctx.save_for_backward(h0, w_hh, lens, gates, cs, out)
@@ -201,8 +213,8 @@ class LSTMv1Function(torch.autograd.Function):
             for t in reversed(range(T)):
                 launch(
                     lstm_backward_step_kernel, grid,
-                    dout[t], dh, dc, gates[t], cs[t], cs[t + 1], lens, t, dgates[t], dh_skip, H,
-                    BLOCK_H=BLOCK_H,
+                    dout, dh, dc, gates, cs, lens, t, dgates, dh_skip, B, H,
+                    BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
                 dh = dh_skip + (dgates[t] @ w_hh).float()  # (B, H)
             h_prev = torch.cat([h0.to(out.dtype).unsqueeze(0), out[:-1]])  # (T, B, H)

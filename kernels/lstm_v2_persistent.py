@@ -17,10 +17,10 @@ Why one program owns the whole hidden dimension: h_t from *all* hidden features 
 by every feature at step t+1. Splitting H over programs would need a grid-wide barrier
 per step, which only works if all programs are co-resident on the GPU (else it deadlocks)
 and which the interpreter, running programs one after another, cannot emulate. So v2
-supports H <= MAX_HIDDEN (= 128): the padded (H, H) gate blocks, four of them, must fit
-in one program's registers/shared memory (4*128*128 fp32 = 256 KiB: registers spill for
-fp32 at H = 128 on current GPUs; H <= 64 in fp32 or H <= 128 in 16-bit is the real
-on-chip range). Larger H raises ValueError; use v1 (any H) there.
+supports H <= MAX_HIDDEN[dtype]: the padded (H, H) gate blocks, four of them, must fit
+in one program's registers and shared memory for the whole loop. That is H <= 128 for
+16-bit weights and H <= 64 for fp32 (4*128*128 fp32 = 256 KiB does not fit an SM; see
+MAX_HIDDEN). Larger H raises ValueError; the backend's dispatch sends it to v1 (any H).
 
 Backward is the same loop in reverse (lstm_cell_backward per step, dh_{t-1} = dG_t W_hh
 by four tl.dot with the W_k kept on-chip), writing only the gate gradients dG; then, as
@@ -43,6 +43,7 @@ from torch import Tensor
 
 from .common import (
     MIN_BLOCK,
+    PERSISTENT_CONFIG,
     block_size,
     check_dtype,
     dot_dtype,
@@ -55,15 +56,39 @@ from .common import (
 )
 from .lstm_v1_fused_gates import lstm_reference
 
-MAX_HIDDEN = 128
+# The largest H whose W_hh stays on-chip, per weight dtype. Four (BLOCK_H, BLOCK_H) tiles:
+# at BLOCK_H = 128 that is 128 KiB in 16 bits (8 warps hold it in 192-249 registers per
+# thread, no spill) but 256 KiB in fp32: more than the 227 KiB of shared memory an H100
+# block may have and than 8 warps' registers can hold (thousands of bytes of spills per
+# thread); kernels/compile_check.py and benchmarks/results/kernels-sm90-*.md have the numbers.
+MAX_HIDDEN = {torch.float32: 64, torch.float16: 128, torch.bfloat16: 128}
+# At BLOCK_H = 128 only an H that Triton can prove a multiple of 16 fits: that build
+# vectorises its loads and stays in registers, while H = 65..127 otherwise (scalar loads,
+# a 64-bit address per element) spills 100-290 B per thread even with 16 warps.
+FULL_BLOCK_MULTIPLE = 16
 BLOCK_B = MIN_BLOCK  # batch rows per program
+# Triton 3.9's LLVM (its SLP vectorizer, which Triton runs for sm_90 but not sm_80) aborts
+# the process on the exact-fp32 backward at BLOCK_H = 64 with 8 warps ("Instruction does
+# not dominate all uses"), and with 16 warps for H = 33..63; with 32 warps it compiles
+# (64 registers, no spill). With 4 warps it aborts even at BLOCK_H = 16, and more warps
+# than needed spill a few bytes on sm_80 (16 warps at BLOCK_H = 16), so: one warp per two
+# hidden features, 8, 16, 32 warps at BLOCK_H = 16, 32, 64, each compiled clean for sm_80
+# and sm_90. 16-bit and TF32 backward builds keep PERSISTENT_CONFIG.
+def exact_fp32_backward_config(block_h: int) -> dict[str, int]:
+    return {"num_warps": block_h // 2, "num_stages": 1}
 
 
-def check_hidden(H: int) -> None:
-    if H > MAX_HIDDEN:
+def fits(H: int, dtype: torch.dtype, limits: dict[torch.dtype, int]) -> bool:
+    """Whether a persistent kernel holds hidden size H of `dtype` on-chip (see MAX_HIDDEN)."""
+    return H <= limits[dtype] and (block_size(H) < 128 or H % FULL_BLOCK_MULTIPLE == 0)
+
+
+def check_hidden(H: int, dtype: torch.dtype, limits: dict[torch.dtype, int]) -> None:
+    if not fits(H, dtype, limits):
         raise ValueError(
             f"the persistent (v2) kernels hold W_hh on-chip and support hidden_size <= "
-            f"{MAX_HIDDEN}, got {H}; use the v1 kernels for larger hidden sizes"
+            f"{limits[dtype]} in {dtype} (above 64 only multiples of "
+            f"{FULL_BLOCK_MULTIPLE}), got {H}; use the v1 kernels for this hidden size"
         )
 
 
@@ -80,7 +105,7 @@ def _load_gate_block(w_ptr, k, H, rows, cols, transpose: tl.constexpr):
     return tl.load(w_ptr + k * H * H + off, mask=mask, other=0.0)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["T", "B"])  # one build for every T and B
 def lstm_persistent_forward_kernel(
     xw_ptr,  # (T, B, 4H) x W_ih^T + b_ih + b_hh for every step, contiguous
     w_hh_ptr,  # (4H, H) recurrent weights, contiguous; its dtype is the dot operand dtype
@@ -151,7 +176,7 @@ def lstm_persistent_forward_kernel(
     tl.store(hT_ptr + s_off, h, mask=mask)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["T", "B"])  # one build for every T and B
 def lstm_persistent_backward_kernel(
     dout_ptr,  # (T, B, H) dL/d(out), contiguous
     dhT_ptr,  # (B, H) dL/dh_T
@@ -250,8 +275,8 @@ class LSTMv2Function(torch.autograd.Function):
         cs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         h_T = xw.new_empty(B, H, dtype=torch.float32)
         meta = dict(
-            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32),
-            DOT_DTYPE=dot_dtype(w_hh.dtype),
+            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype),
+            DOT_DTYPE=dot_dtype(w_hh.dtype), **PERSISTENT_CONFIG,
         )
         grid = (triton.cdiv(B, BLOCK_B),)
         launch(
@@ -269,10 +294,13 @@ class LSTMv2Function(torch.autograd.Function):
         dgates = torch.empty_like(gates, dtype=out.dtype)
         dh0 = torch.empty_like(dh_T, dtype=torch.float32)
         dc0 = torch.empty_like(dh0)
+        meta = ctx.meta
+        if meta["DOT_DTYPE"] == tl.float32 and meta["PRECISION"] == "ieee":
+            meta = {**meta, **exact_fp32_backward_config(meta["BLOCK_H"])}
         launch(
             lstm_persistent_backward_kernel, (triton.cdiv(B, BLOCK_B),),
             dout.contiguous(), dh_T.contiguous(), dc_T.contiguous(), w_hh, gates, cs, lens,
-            dgates, dh0, dc0, T, B, H, **ctx.meta,
+            dgates, dh0, dc0, T, B, H, **meta,
         )
         with matmul_precision(ctx.tf32):
             h_prev = torch.cat([h0.to(out.dtype).unsqueeze(0), out[:-1]])  # (T, B, H)
@@ -290,7 +318,7 @@ def lstm_v2(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Same contract as `lstm_v1` (reference: `lstm_reference`), for H <= MAX_HIDDEN."""
     check_dtype(xw)
-    check_hidden(w_hh.shape[1])
+    check_hidden(w_hh.shape[1], w_hh.dtype, MAX_HIDDEN)
     return LSTMv2Function.apply(xw, h0, c0, w_hh, lengths, tf32)
 
 

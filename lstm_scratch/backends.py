@@ -25,6 +25,7 @@ RunDirection = Callable[
     [nn.Module, Tensor, States, dict[str, Tensor], "Tensor | None", bool], tuple[Tensor, States]
 ]
 WhyNot = Callable[[nn.Module, Tensor], "str | None"]
+Describe = Callable[[nn.Module, Tensor], str]
 
 AUTO_ORDER = ("triton", "torch", "autograd")
 
@@ -34,6 +35,7 @@ class Backend:
     name: str
     run: RunDirection
     why_not: WhyNot  # a reason this backend cannot run (module, input), or None
+    describe: Describe | None = None  # how it will run (module, input): for explain_backend
 
 
 _REGISTRY: dict[str, dict[str, Backend]] = {}
@@ -51,9 +53,12 @@ def _always(module: nn.Module, x: Tensor) -> str | None:
     return None
 
 
-def register(mode: str, name: str, run: RunDirection, why_not: WhyNot = _always) -> None:
+def register(
+    mode: str, name: str, run: RunDirection, why_not: WhyNot = _always,
+    describe: Describe | None = None,
+) -> None:
     """Make `name` a backend for modules of `mode` ("LSTM", "GRU")."""
-    _REGISTRY.setdefault(mode, {})[name] = Backend(name, run, why_not)
+    _REGISTRY.setdefault(mode, {})[name] = Backend(name, run, why_not, describe)
 
 
 def available(mode: str) -> tuple[str, ...]:
@@ -104,11 +109,13 @@ def explain_backend(module: nn.Module, x: Tensor) -> str:
     dtype matter to the choice).
     """
     data = x.data if hasattr(x, "batch_sizes") else x
-    chosen = select(module, data).name
-    lines = [f"{module.mode} backend={module.backend!r} runs {chosen!r}"]
+    backend = select(module, data)
+    lines = [f"{module.mode} backend={module.backend!r} runs {backend.name!r}"]
+    if backend.describe is not None:
+        lines.append(f"  {backend.describe(module, data)}")
     if module.backend == "auto":
         for name, reason in _auto_candidates(module, data):
-            if name == chosen:
+            if name == backend.name:
                 break
             lines.append(f"  skipped {name!r}: {reason}")
     return "\n".join(lines)

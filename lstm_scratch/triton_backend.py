@@ -2,17 +2,24 @@
 
     ls.LSTM(..., backend="triton")      ls.GRU(..., backend="triton")
 
-Which kernel runs (see each file in `kernels/` for its math):
+Which kernel runs (`kernel_for`; `explain_backend` prints the choice and the reason):
 
-    LSTM, hidden_size <= 128     kernels.lstm_v2   whole time loop in one launch, W_hh on-chip
-    LSTM, hidden_size > 128      kernels.lstm_v1   one fused gate kernel per step
-    LSTM, layer_norm=True        kernels.ln_lstm_v1  (hidden_size <= 8192)
-    GRU,  hidden_size <= 128     kernels.gru_v2,   else kernels.gru_v1
+    LSTM, hidden_size <= 64 (fp32), <= 128 (fp16, bf16)
+                                 kernels.lstm_v2   whole time loop in one launch, W_hh on-chip
+    LSTM, larger hidden_size     kernels.lstm_v1   one fused gate kernel per step
+    LSTM, layer_norm=True        kernels.ln_lstm_v1  (hidden_size <= 2048)
+    GRU                          kernels.gru_v2 under the same limits, else kernels.gru_v1
+
+The limits are what fits on the GPU: `kernels.compile_check` compiles every build this
+dispatch can launch for sm_90 and sm_80 and fails if one spills registers or needs more
+shared memory than a block may have (the limits themselves live next to the kernels:
+`MAX_HIDDEN` in each kernel file).
 
 The input half of the gates, x W_ih^T + b for every time step, is one GEMM done here by
 torch (so autograd turns its gradient into the dW_ih, db and dx GEMMs); a reverse
 direction reads each sequence backwards with `reverse_padded`, as the autograd backend
-does. Matmuls use TF32 only if the user turned on torch.backends.cuda.matmul.allow_tf32.
+does. Matmuls and fp32 tl.dot use TF32 only if the user allowed it
+(torch.backends.cuda.matmul.fp32_precision = "tf32", or allow_tf32 on older torch).
 
 Not supported, with the reason `explain_backend` shows and backend="triton" raises:
 triton not installed, a CPU input without TRITON_INTERPRET=1 (Triton's CPU interpreter,
@@ -30,6 +37,14 @@ from torch import Tensor, nn
 
 from . import backends
 from .functional import layer_norm_input, linear, reverse_padded
+
+
+def tf32_enabled() -> bool:
+    """Whether the user allowed TF32 matmuls (`kernels.common.tf32_enabled`; new torch API
+    first, so reading it never raises)."""
+    from kernels.common import tf32_enabled as enabled
+
+    return enabled()
 
 States = tuple[Tensor, ...]
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
@@ -55,15 +70,68 @@ def _why_not(module: nn.Module, x: Tensor) -> str | None:
         if module.hidden_size > MAX_HIDDEN:
             return (
                 f"hidden_size {module.hidden_size} > {MAX_HIDDEN}, the largest the "
-                "layer-norm LSTM kernel holds"
+                "layer-norm LSTM kernel holds in registers without spilling"
             )
     return None
 
 
-def _persistent_fits(hidden_size: int) -> bool:
-    from kernels.lstm_v2_persistent import MAX_HIDDEN
+def persistent_limit(mode: str, dtype: torch.dtype) -> int:
+    """The largest hidden size the persistent (v2) kernel of `mode` runs in `dtype`."""
+    from kernels.gru_v2_persistent import MAX_HIDDEN as GRU_MAX
+    from kernels.lstm_v2_persistent import MAX_HIDDEN as LSTM_MAX
 
-    return hidden_size <= MAX_HIDDEN
+    return (GRU_MAX if mode == "GRU" else LSTM_MAX)[dtype]
+
+
+def max_hidden_size(family: str) -> int | None:
+    """The largest hidden size a family ("LSTM", "GRU", "LN-LSTM") runs at all, or None."""
+    if family == "LN-LSTM":
+        from kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
+
+        return MAX_HIDDEN
+    return None
+
+
+def dispatch_boundaries() -> set[int]:
+    """Hidden sizes at which the dispatch changes kernel (for `kernels.compile_check`)."""
+    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
+
+    limits = {persistent_limit(m, d) for m in ("LSTM", "GRU") for d in DTYPES}
+    return limits | {max_hidden_size("LN-LSTM"), 128 - FULL_BLOCK_MULTIPLE}
+
+
+def kernel_for(
+    mode: str, layer_norm: bool, hidden_size: int, dtype: torch.dtype
+) -> tuple[str, str]:
+    """(name of the `kernels` function that runs this layer, why that one)."""
+    family = "ln_lstm" if layer_norm else mode.lower()
+    if layer_norm:
+        return "ln_lstm_v1", "the layer-norm LSTM has one (per-step) kernel"
+    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
+
+    limit = persistent_limit(mode, dtype)
+    if fits(hidden_size, dtype, {dtype: limit}):
+        return f"{family}_v2", (
+            f"hidden_size {hidden_size} <= {limit}: W_hh fits on-chip in {_short(dtype)}, "
+            "the whole time loop runs in one launch"
+        )
+    why = (
+        f"> {limit}, the largest whose W_hh fits on-chip in {_short(dtype)}"
+        if hidden_size > limit
+        else f"is not a multiple of {FULL_BLOCK_MULTIPLE}: the 128-wide persistent build "
+        "spills registers for it"
+    )
+    return f"{family}_v1", f"hidden_size {hidden_size} {why}: one fused gate kernel per step"
+
+
+def _short(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def explain(module: nn.Module, x: Tensor) -> str:
+    """The kernel this backend runs for module on x, and why (for `explain_backend`)."""
+    name, why = kernel_for(module.mode, module.layer_norm, module.hidden_size, x.dtype)
+    return f"kernels.{name}: {why}"
 
 
 def _summed(a: Tensor | None, b: Tensor | None) -> Tensor | None:
@@ -82,7 +150,7 @@ def run_lstm(
     import kernels
 
     h0, c0 = state
-    tf32 = torch.backends.cuda.matmul.allow_tf32
+    tf32 = tf32_enabled()
     if reverse:
         x = reverse_padded(x, lengths)
     if module.layer_norm:
@@ -95,8 +163,8 @@ def run_lstm(
     else:
         bias = _summed(params.get("bias_ih"), params.get("bias_hh"))
         xw = linear(x, params["weight_ih"], bias)  # (T, B, 4H)
-        kernel = kernels.lstm_v2 if _persistent_fits(module.hidden_size) else kernels.lstm_v1
-        out, h, c = kernel(xw, h0, c0, params["weight_hh"], lengths, tf32)
+        name, _ = kernel_for("LSTM", False, module.hidden_size, x.dtype)
+        out, h, c = getattr(kernels, name)(xw, h0, c0, params["weight_hh"], lengths, tf32)
     if reverse:
         out = reverse_padded(out, lengths)
     return out, (h, c)
@@ -117,15 +185,14 @@ def run_gru(
     if reverse:
         x = reverse_padded(x, lengths)
     xw = linear(x, params["weight_ih"], params.get("bias_ih"))  # (T, B, 3H)
-    kernel = kernels.gru_v2 if _persistent_fits(module.hidden_size) else kernels.gru_v1
-    out, h = kernel(
-        xw, h0, params["weight_hh"], params.get("bias_hh"), lengths,
-        torch.backends.cuda.matmul.allow_tf32,
+    name, _ = kernel_for("GRU", False, module.hidden_size, x.dtype)
+    out, h = getattr(kernels, name)(
+        xw, h0, params["weight_hh"], params.get("bias_hh"), lengths, tf32_enabled()
     )
     if reverse:
         out = reverse_padded(out, lengths)
     return out, (h,)
 
 
-backends.register("LSTM", "triton", run_lstm, _why_not)
-backends.register("GRU", "triton", run_gru, _why_not)
+backends.register("LSTM", "triton", run_lstm, _why_not, explain)
+backends.register("GRU", "triton", run_gru, _why_not, explain)

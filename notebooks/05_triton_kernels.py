@@ -96,8 +96,14 @@ for helper in (common.sigmoid, common.tanh, common.lstm_cell_forward):
 #
 # ```python
 # hw = h @ w_hh.T                                   # torch matmul  (B, 4H)
-# launch(lstm_forward_step_kernel, (B, cdiv(H, 64)), xw[t], hw, h, c[t], ..., out[t])
+# launch(lstm_forward_step_kernel, (B, cdiv(H, 64)), xw, hw, h, cs, lens, t, ..., B, H)
 # ```
+#
+# The kernel gets the whole $(T, B, \cdot)$ buffers and the step index $t$, and finds
+# step $t$ at offset $tB\cdot$width itself (`common.step_start`): a slice such as `xw[t]`
+# would start 16-byte aligned or not depending on $t$, $B$ and $H$, and Triton compiles a
+# separate build for each alignment pattern (and, without `do_not_specialize=["t", "B"]`,
+# for every $t$ and $B$ divisible by 16 or equal to 1).
 #
 # The grid has one program per batch row and per block of 64 hidden features. Each
 # program loads the four gate blocks of $XW_t$ and of $h_{t-1}W_{hh}^\top$ for its
@@ -119,7 +125,8 @@ print(inspect.getsource(lstm_v1_fused_gates.lstm_forward_step_kernel.fn))
 # It loads the four gate blocks $W_k^\top$ ($k = i, f, g, o$; each $H \times H$) once,
 # then per step computes $\tilde k_t = XW_{t,k} + h_{t-1} W_k^\top$ with four `tl.dot`
 # on registers. The price: four $H \times H$ tiles must fit on-chip, so v2 takes
-# $H \le 128$ (`MAX_HIDDEN`); the `"triton"` backend falls back to v1 above that.
+# $H \le 128$ in 16-bit and $H \le 64$ in fp32 (`MAX_HIDDEN`; section 8 shows why with
+# the compiler's numbers); the `"triton"` backend falls back to v1 above that.
 
 # %%
 print(f"MAX_HIDDEN = {lstm_v2_persistent.MAX_HIDDEN}, BLOCK_B = {lstm_v2_persistent.BLOCK_B}")
@@ -239,7 +246,9 @@ print("kernel launches for one forward + backward each:", direct_launches)
 # ## 6. Through the module: `ls.LSTM(..., backend="triton")`
 #
 # Users do not call the kernels directly. The `"triton"` backend computes $XW$ with one
-# GEMM, picks v2 for $H \le 128$ and v1 above, and runs each direction of each layer.
+# GEMM, picks v2 where $W_{hh}$ fits on-chip ($H \le 64$ in fp32, $\le 128$ in 16-bit)
+# and v1 above, and runs each direction of each layer; `ls.explain_backend` says which
+# kernel and why.
 # We load the same weights into the pure-autograd backend and compare, then count
 # launches **per direction** for a bidirectional layer on both sides of the threshold.
 
@@ -336,6 +345,97 @@ for result in gpu_results:
     plot_speedups(result)
 
 # %% [markdown]
+# ## 8. Does it build on a real GPU? Compiled for sm_90 and sm_80 on this CPU
+#
+# The interpreter runs each program in NumPy: it allocates no registers and no shared
+# memory and never runs the compiler. A kernel that spills, needs more shared memory than
+# a block may have, or crashes LLVM passes every interpreter test, and fails only on the
+# user's GPU. Triton can compile for a GPU it does not see, though (`triton.compile(...,
+# target=GPUTarget("cuda", 90, 32))`; `ptxas` ships in the triton wheel), and
+# `kernels/compile_check.py` does that for **every distinct build the backend launches**:
+# it runs the backend's own run functions on shape-only "meta" tensors with launches
+# recorded instead of run, for every family, dtype, TF32 flag and hidden-size class; lets
+# Triton's own binder derive each launch's signature, constants and specialisations;
+# compiles each distinct build in a forked child (an LLVM abort kills the child, not the
+# check) and reads registers and spills from ptxas's `-v` log. A build fails on a crash,
+# on shared memory over the target's per-block limit (227 KiB on sm_90, 163 KiB on sm_80)
+# or on any spill. `make test` runs it for both targets; its last run is committed:
+
+# %%
+def latest(pattern: str) -> dict:
+    """The newest committed results file matching pattern, parsed."""
+    paths = sorted(RESULTS.glob(pattern))
+    assert paths, f"no {pattern} committed in {RESULTS}"
+    return dict(json.loads(paths[-1].read_text()), file=paths[-1].name)
+
+
+compiled = {arch: latest(f"kernels-sm{arch}-*.json") for arch in (90, 80)}
+# Builds whose launch configuration changed after the full runs, recompiled (recheck/)
+rechecked = {arch: latest(f"recheck/kernels-sm{arch}-*.json") for arch in (90, 80)}
+for arch, table in compiled.items():
+    dispatched = [r for r in table["rows"] if r["dispatched"]]
+    print(f"{table['file']}: {len(dispatched)} builds for sm_{arch}, {table['failed']} failing "
+          f"(triton {table['triton']}, compiled on {table['compiled_on']}); recheck: "
+          f"{rechecked[arch]['builds']} builds, {rechecked[arch]['failed']} failing")
+
+print(f"\n{'sm_90 persistent LSTM builds':<46} {'warps':>5} {'regs':>5} {'spill B':>7} "
+      f"{'smem B':>7}  status")
+for r in sorted(compiled[90]["rows"], key=lambda r: (r["kernel"], r["config"])):
+    if r["kernel"].startswith("lstm_persistent") and "16|H" in r["config"]:
+        config = r["config"].replace("BLOCK_B=16, ", "").replace("; 16|H", "")
+        status = "ok" if not r["problems"] else "; ".join(r["problems"])[:60]
+        if not r["dispatched"]:
+            status = "NOT DISPATCHED: " + status
+        print(f"{r['kernel'][5:-7] + ' ' + config:<46} {r['num_warps']:>5} "
+              f"{r['registers']!s:>5} {r['spill_stores']!s:>7} {r['shared']!s:>7}  {status}")
+
+# %% [markdown]
+# **Why a persistent kernel has a size limit.** One program keeps the four
+# $H \times H$ gate blocks of $W_{hh}$ on-chip for all $T$ steps. An SM has 65,536
+# 32-bit registers (256 KiB) and, per block, at most 227 KiB of shared memory (H100;
+# 163 KiB on A100). At $H = 128$ the tiles are $4 \cdot 128^2 \cdot 2$ B = 128 KiB in
+# 16-bit: with 8 warps that is 128 registers per thread for the weights alone, and the
+# table shows the whole kernel in under 255 registers with no spill. In fp32 they are
+# 256 KiB: the *entire* register file, before $h$, $c$, the gates and the dot
+# accumulators, and more than the shared memory a block may have. The "not dispatched"
+# rows (compiled with `--beyond` to show exactly this) spill or overflow, so the dispatch
+# stops fp32 at $H = 64$ (64 KiB of weights).
+#
+# **What happens past it.** The dispatch sends larger $H$ to v1, which keeps $W_{hh}$
+# in global memory and multiplies it with a torch GEMM per step: any $H$ fits, at the
+# price of $2T$ launches and re-reading $W_{hh}$ every step (section 4). The layer-norm
+# kernel holds a whole row of $4H$ gates per program; a block's registers cap it the same
+# way (it spills from $H = 4096$ however many warps), so it takes $H \le 2048$ and the
+# backend refuses more with that reason. `explain_backend` says which kernel and why:
+
+# %%
+for hidden, dtype in [(64, torch.float32), (128, torch.float32), (128, torch.bfloat16)]:
+    module = ls.LSTM(4, hidden, backend="triton", dtype=dtype).to(DEVICE)
+    print(ls.explain_backend(module, torch.randn(3, 2, 4, dtype=dtype, device=DEVICE)))
+
+regs_per_sm, smem_limit = 65536, compiled[90]["shared_memory_limit_bytes"]
+v2 = [r for r in compiled[90]["rows"]
+      if r["kernel"] == "lstm_persistent_forward_kernel" and "16|H" in r["config"]]
+labels = [r["config"].split("BLOCK_H=")[1].split(",")[0] + " " +
+          r["config"].split("DOT_DTYPE=")[1].split(";")[0] +
+          (" tf32" if "tf32" in r["config"] else "") for r in v2]
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+axes[0].bar(labels, [r["registers"] * r["num_warps"] * 32 / regs_per_sm for r in v2],
+            color=["C3" if r["problems"] else "C0" for r in v2])
+axes[0].axhline(1, color="k", ls="--", lw=0.8)
+axes[0].set(ylabel="registers used / SM register file", title="registers (red: spills)")
+axes[1].bar(labels, [r["shared"] / smem_limit for r in v2],
+            color=["C3" if r["problems"] else "C0" for r in v2])
+axes[1].axhline(1, color="k", ls="--", lw=0.8)
+axes[1].set(ylabel="shared memory / 227 KiB", title="shared memory per block")
+for ax in axes:
+    ax.tick_params(axis="x", rotation=70, labelsize=7)
+fig.suptitle("LSTM v2 forward compiled for sm_90, by BLOCK_H and dtype "
+             f"({compiled[90]['file']})")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
 # ## What this notebook showed, checked
 #
 # * the v1 (fused-gates) and v2 (persistent) LSTM kernels, run here through Triton's
@@ -347,7 +447,10 @@ for result in gpu_results:
 # * through `ls.LSTM(backend="triton")` both paths agree with the autograd backend
 #   (float32, $10^{-5}$), with v2 chosen at $H = 8$ and v1 at $H = 130$;
 # * by the traffic formulas v2 moves less memory than v1 in every case tabled;
-# * benchmark plots come only from committed GPU result files (none yet).
+# * benchmark plots come only from committed GPU result files (none yet);
+# * every build the dispatch can launch compiles for sm_90 and sm_80 without a crash, a
+#   spill or shared memory over the limit (the committed compile-check results; `make
+#   test` recompiles them), and the builds past the limits do spill or overflow.
 
 # %%
 for label, errs in rel_errors.items():
@@ -364,4 +467,15 @@ assert module_checks[130][1] == {"lstm_forward_step_kernel": 2 * STEPS,
 assert all(traffic_v2(*s) < traffic_v1(*s)
            for s in [(100, 1, 64), (100, 16, 128), (1024, 16, 128), (100, 256, 128)])
 assert all(r["device"] != "cpu-interpreter" for r in gpu_results)
+for arch, table in compiled.items():
+    rows = [r for r in table["rows"] if r["dispatched"]]
+    assert rows and rechecked[arch]["failed"] == 0, arch
+    recompiled = {(r["kernel"], r["config"]) for r in rechecked[arch]["rows"]}
+    for r in rows:  # every build fits, or failed and was recompiled with its new config
+        assert not r["problems"] or (r["kernel"], r["config"]) in recompiled, (arch, r)
+        assert r["problems"] or r["shared"] <= table["shared_memory_limit_bytes"]
+beyond_cases = {c for r in compiled[90]["rows"] if not r["dispatched"] for c in r["cases"]}
+assert beyond_cases
+for case in beyond_cases:  # past every limit, some build of the case spills or overflows
+    assert any(r["problems"] for r in compiled[90]["rows"] if case in r["cases"]), case
 print("all claims hold")

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from helpers import assert_same_run
-from kernel_checks import FP32_REL_TOL, rel_err
+from kernel_checks import DEVICE, FP32_REL_TOL, rel_err
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
@@ -16,7 +16,7 @@ from lstm_scratch import backends, triton_backend
 
 def twin(backend, **options):
     torch.manual_seed(0)
-    return ls.LSTM(3, 5, backend=backend, **options)
+    return ls.LSTM(3, 5, backend=backend, **options).to(DEVICE)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,7 @@ def test_triton_lstm_matches_autograd_outputs_and_every_gradient(options, packed
     ours.load_state_dict(ref.state_dict())
     torch.manual_seed(1)
     x = torch.randn(3, 4, 3) if options.get("batch_first") else torch.randn(4, 3, 3)
+    x = x.to(DEVICE)
     before = sum(kernels.LAUNCHES.values())
     if packed:
         lengths = torch.tensor([4, 2, 3])
@@ -58,10 +59,11 @@ def test_triton_gru_direction_matches_nn_gru_with_lengths_and_reverse():
     ref_out, _ = torch.nn.utils.rnn.pad_packed_sequence(ref_out)
     module = SimpleNamespace(hidden_size=H, proj_size=0)
     for d, suffix in enumerate(["_l0", "_l0_reverse"]):
-        params = {n: getattr(gru, n + suffix).detach().float() for n in
+        params = {n: getattr(gru, n + suffix).detach().to(DEVICE, torch.float32) for n in
                   ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
         out, (h,) = triton_backend.run_gru(
-            module, x.float(), (torch.zeros(B, H),), params, lengths, reverse=bool(d)
+            module, x.to(DEVICE, torch.float32), (torch.zeros(B, H, device=DEVICE),), params,
+            lengths, reverse=bool(d),
         )
         assert rel_err(out, ref_out[..., d * H:(d + 1) * H].detach()) <= FP32_REL_TOL
         assert rel_err(h, ref_h[d].detach()) <= FP32_REL_TOL

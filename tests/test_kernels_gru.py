@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from kernel_checks import FP32_REL_TOL, compare_with_reference, rel_err
+from kernel_checks import DEVICE, FP32_REL_TOL, compare_with_reference, rel_err
 from torch import nn
 
 import kernels
@@ -67,14 +67,15 @@ def test_gru_kernel_matches_torch_nn_gru_with_its_weights(kernel):
     ref_out, ref_h = gru(x, h0)
     p = {n: t.detach().float() for n, t in gru.named_parameters()}
     xw = x.float() @ p["weight_ih_l0"].T + p["bias_ih_l0"]
-    out, h = kernel(xw, h0[0].float(), p["weight_hh_l0"], p["bias_hh_l0"])
+    args = (xw, h0[0].float(), p["weight_hh_l0"], p["bias_hh_l0"])
+    out, h = kernel(*(t.to(DEVICE) for t in args))
     assert rel_err(out, ref_out.detach()) <= FP32_REL_TOL
     assert rel_err(h, ref_h[0].detach()) <= FP32_REL_TOL
 
 
 def test_gru_kernels_really_launch():
     T = 4
-    xw, h0, w, b = (a.float().requires_grad_() for a in gru_args(T, 2, 4))
+    xw, h0, w, b = (a.to(DEVICE, torch.float32).requires_grad_() for a in gru_args(T, 2, 4))
     before = kernels.LAUNCHES.copy()
     for kernel in GRU_KERNELS:
         out, h = kernel(xw, h0, w, b)
@@ -89,6 +90,6 @@ def test_gru_kernels_really_launch():
 
 
 def test_gru_v2_names_its_hidden_size_limit():
-    xw, h0, w, b = (a.float() for a in gru_args(1, 1, 130))
-    with pytest.raises(ValueError, match="hidden_size <= 128, got 130"):
+    xw, h0, w, b = (a.to(DEVICE, torch.bfloat16) for a in gru_args(1, 1, 130))
+    with pytest.raises(ValueError, match=r"hidden_size <= 128 in torch.bfloat16 .*got 130"):
         kernels.gru_v2(xw, h0, w, b)

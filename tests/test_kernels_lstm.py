@@ -6,7 +6,7 @@ shapes are tiny. H values that are not powers of two exercise the masked padding
 
 import pytest
 import torch
-from kernel_checks import FP32_REL_TOL, compare_with_reference
+from kernel_checks import DEVICE, FP32_REL_TOL, compare_with_reference
 
 import kernels
 from kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
@@ -65,7 +65,7 @@ def test_lstm_kernel_16_bit_inputs(kernel, dtype, tol):
 
 def test_kernels_really_launch_once_per_step_v1_and_once_per_sequence_v2():
     T = 5
-    xw, h0, c0, w = (a.float().requires_grad_() for a in lstm_args(T, 2, 4))
+    xw, h0, c0, w = (a.to(DEVICE, torch.float32).requires_grad_() for a in lstm_args(T, 2, 4))
     before = kernels.LAUNCHES.copy()
     out, h, c = kernels.lstm_v1(xw, h0, c0, w)
     (out.sum() + c.sum()).backward()
@@ -81,13 +81,13 @@ def test_kernels_really_launch_once_per_step_v1_and_once_per_sequence_v2():
 
 
 def test_v2_names_its_hidden_size_limit():
-    xw, h0, c0, w = (a.float() for a in lstm_args(1, 1, 129))
-    with pytest.raises(ValueError, match="hidden_size <= 128, got 129"):
+    xw, h0, c0, w = (a.to(DEVICE, torch.bfloat16) for a in lstm_args(1, 1, 129))
+    with pytest.raises(ValueError, match=r"hidden_size <= 128 in torch.bfloat16 .*got 129"):
         kernels.lstm_v2(xw, h0, c0, w)
 
 
 def test_unsupported_dtype_is_named():
-    xw, h0, c0, w = lstm_args(1, 1, 4)
+    xw, h0, c0, w = (a.to(DEVICE) for a in lstm_args(1, 1, 4))
     with pytest.raises(TypeError, match="float32, float16 or bfloat16 inputs, got torch.float64"):
         kernels.lstm_v1(xw, h0, c0, w)
 
