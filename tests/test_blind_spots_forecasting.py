@@ -119,8 +119,8 @@ def test_forecaster_interval_is_the_exact_sample_quantiles():
     t = np.arange(90.0)
     y = 10 + np.sin(2 * np.pi * t / 10) + 0.01 * t
     f = ls.Forecaster(horizon=3, sequence_length=10, epochs=2, hidden_size=8, dropout=0.3,
-                      device="cpu", verbose=False).fit(y)
-    interval = f.predict_interval(5, level=0.6, samples=50, seed=0)
+                      fallback=False, device="cpu", verbose=False).fit(y)
+    interval = f.predict_interval(5, level=0.6, samples=50, seed=0, method="mc_dropout")
     samples = interval["samples"]  # (50, 5)
     np.testing.assert_array_equal(interval["lower"], np.quantile(samples, 0.2, axis=0))
     np.testing.assert_array_equal(interval["upper"], np.quantile(samples, 0.8, axis=0))
