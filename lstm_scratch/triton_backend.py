@@ -127,5 +127,6 @@ def run_gru(
     return out, (h,)
 
 
-backends.register("LSTM", "triton", run_lstm, _why_not)
-backends.register("GRU", "triton", run_gru, _why_not)
+# The kernels' backward is not differentiable: create_graph=True through it raises.
+backends.register("LSTM", "triton", run_lstm, _why_not, double_backward=False)
+backends.register("GRU", "triton", run_gru, _why_not, double_backward=False)
