@@ -21,13 +21,14 @@ from torch import Tensor, nn
 
 from . import functional as F
 from .checks import check_bool, check_positive_int, check_probability
+from .tracing import NotScriptable
 
 
 class AttentionShapeError(ValueError, AssertionError):
     """A bad shape for attention. torch raises AssertionError for these, so this is both."""
 
 
-class MultiheadAttention(nn.Module):
+class MultiheadAttention(NotScriptable, nn.Module):
     """Multi-head attention with every option of torch.nn.MultiheadAttention.
 
     Args (torch's): embed_dim E, num_heads, dropout (on the attention weights, training

@@ -21,6 +21,8 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import FunctionCtx
 
+from .tracing import recording
+
 States = tuple[Tensor, ...]
 # run(module, x (T, B, I), state, params, lengths, reverse) -> (out (T, B, H_out), state)
 RunDirection = Callable[
@@ -42,10 +44,21 @@ _REGISTRY: dict[str, dict[str, Backend]] = {}
 VARIANTS_REASON = "variant options (see lstm_scratch/variants.py) run on the autograd backend only"
 
 
+RECORDING_REASON = (
+    "the model is being traced or exported (torch.jit.trace, torch.onnx.export, "
+    "torch.export.export), and a tracer cannot see inside a hand-written autograd.Function: "
+    "it would record the forward's in-place internals, or nothing at all. backend='auto' "
+    "runs the autograd step loop then (same result, traceable primitives)"
+)
+
+
 def _reason(backend: Backend, module: nn.Module, x: Tensor) -> str | None:
-    """Why `backend` cannot run module on x: the shared rule first, then its own."""
-    if module.uses_variant and backend.name != "autograd":
-        return VARIANTS_REASON
+    """Why `backend` cannot run module on x: the shared rules first, then its own."""
+    if backend.name != "autograd":
+        if module.uses_variant:
+            return VARIANTS_REASON
+        if recording():
+            return RECORDING_REASON
     return backend.why_not(module, x)
 
 

@@ -16,6 +16,7 @@ from . import functional as F
 from .checks import check_bool, check_cell_input, check_cell_state, check_positive_int
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
+from .tracing import NotScriptable
 
 UPDATE_GATE = 1  # z, the keep gate, gets the "forget" bias 1 under init="orthogonal"
 
@@ -38,7 +39,7 @@ def gru_parameter_shapes(
     return shapes
 
 
-class GRUCell(nn.Module):
+class GRUCell(NotScriptable, nn.Module):
     """One GRU step, a drop-in for torch.nn.GRUCell.
 
     forward(input, hx=None) with input (B, I) or unbatched (I,) and hx (B, H) or (H,),

@@ -18,6 +18,7 @@ from . import variants as V
 from .checks import check_bool, check_cell_input, check_cell_state, check_positive_int
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
+from .tracing import NotScriptable
 
 LSTMState = tuple[Tensor, Tensor]
 
@@ -45,7 +46,7 @@ def lstm_parameter_shapes(
     return shapes
 
 
-class LSTMCell(nn.Module):
+class LSTMCell(NotScriptable, nn.Module):
     """One LSTM step, a drop-in for torch.nn.LSTMCell.
 
     forward(input, hx=None) with input (B, I) or unbatched (I,), hx = (h, c) each (B, H)

@@ -28,11 +28,12 @@ from . import functional as F
 from .checks import check_bool, check_positive_int, check_probability
 from .init import check_scheme, init_recurrent_
 from .packing import packed_to_padded, padded_to_packed
+from .tracing import NotScriptable
 
 States = tuple[Tensor, ...]
 
 
-class RecurrentStack(nn.Module):
+class RecurrentStack(NotScriptable, nn.Module):
     """Base class of `StackedLSTM` and `GRU`; not used directly.
 
     Subclasses set `mode` (the name in error messages and the backend registry),
