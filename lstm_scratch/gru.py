@@ -131,7 +131,7 @@ class GRU(RecurrentStack):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
-        proj_size: int = 0,
+        proj_size: int | None = None,
         *,
         layer_norm: bool = False,
         init: str = "orthogonal",
@@ -139,7 +139,7 @@ class GRU(RecurrentStack):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if proj_size != 0:
+        if proj_size is not None:  # torch refuses the argument itself, even 0
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.layer_norm = check_bool("layer_norm", layer_norm)
         super().__init__(
