@@ -19,6 +19,7 @@ SMALL = {
     "transformer": dict(d_model=16, nhead=2, num_layers=1, dim_feedforward=32),
     "attention_lstm": dict(hidden_size=16, num_layers=1, attention_size=8),
     "multiscale_hybrid": dict(d_model=16, num_blocks=2, num_heads=2, head_hidden=16),
+    "multitask": dict(hidden_size=16, num_layers=2),
 }
 
 
@@ -30,9 +31,11 @@ def test_every_model_is_listed():
 def test_shape_and_finite_gradient_for_every_parameter(name):
     torch.manual_seed(0)
     model = create_model(name, F_IN, OUT, **SMALL[name])
-    y = model(torch.randn(B, T, F_IN))
+    x = torch.randn(B, T, F_IN)
+    y = model(x)
     assert y.shape == (B, OUT)
-    (y ** 2).sum().backward()
+    outputs = model(x, per_task=True).values() if name == "multitask" else [y]  # every head
+    sum((out ** 2).sum() for out in outputs).backward()
     for pname, p in model.named_parameters():
         assert p.grad is not None, f"{name}: no gradient for {pname}"
         assert torch.isfinite(p.grad).all(), f"{name}: non-finite gradient for {pname}"

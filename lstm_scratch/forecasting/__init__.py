@@ -3,6 +3,7 @@
 data.py           CSV loading, gap filling, chronological splits, sliding windows
 transforms.py     DataNormalizer: zscore, minmax, log_ratio, each with its exact inverse
 metrics.py        RMSE, MAE, MAPE, sMAPE, R^2, MASE
+direction.py      the next move's direction (down/flat/up): labels, accuracy, macro-F1, baselines
 baselines.py      naive, seasonal naive, drift
 training.py       fit_network: Adam, clipping, schedules, early stopping, DDP, AMP
 uncertainty.py    MC-dropout intervals
@@ -13,6 +14,7 @@ model.py          build_network, Forecaster, LSTMModel
 
 from .baselines import all_baselines, drift, naive, seasonal_naive
 from .data import DataError, TimeSeries, chronological_split, fill_gaps, make_windows, read_csv
+from .direction import direction_labels, direction_metrics
 from .explain import integrated_gradients
 from .metrics import all_metrics, mae, mape, mase, r2, rmse, smape
 from .model import Forecaster, LSTMModel, build_network
@@ -31,6 +33,8 @@ __all__ = [
     "build_network",
     "chronological_split",
     "coverage",
+    "direction_labels",
+    "direction_metrics",
     "drift",
     "fill_gaps",
     "fit_network",

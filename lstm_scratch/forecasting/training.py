@@ -2,6 +2,7 @@
 
 Per epoch, for each mini-batch (shuffled with a generator seeded by seed + epoch):
     loss = mean((network(X_b) - Y_b)^2) / accumulation_steps     backward()
+    (multi-task: Y is {task: targets} and loss = sum_k w_k L_k, see models/multitask.py)
     every `accumulation_steps` batches:
         clip the global gradient norm  ||g||_2 <= clip_norm,  then one Adam step
 then the validation loss, the learning-rate schedule, and early stopping:
@@ -28,6 +29,10 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ..models.multitask import TASKS, check_task_weights, task_losses, weighted_loss
+
+Targets = Tensor | Mapping[str, Tensor]  # (N, O), or {task: targets} for a multi-task fit
+
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 100,
     "batch_size": 64,
@@ -39,6 +44,8 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "patience": 15,  # epochs without improvement before stopping; None: never stop early
     "accumulation_steps": 1,
     "amp": True,  # float16 autocast; used on CUDA only
+    "task_weights": None,  # multi-task fits: {task: w_k}; None: 1 for each task
+    "monitor": "loss",  # early stopping watches "loss" (the weighted sum) or one task's loss
 }
 SCHEDULERS = ("plateau", "cosine", None)
 
@@ -93,15 +100,46 @@ def _mean_over_ranks(value: float, world_size: int) -> float:
     return float(t.item()) / world_size
 
 
+def _rows(Y: Targets, index: Tensor | slice) -> Targets:
+    return {task: y[index] for task, y in Y.items()} if isinstance(Y, Mapping) else Y[index]
+
+
+def batch_losses(
+    model: nn.Module, X: Tensor, Y: Targets, task_weights: Mapping[str, float] | None
+) -> dict[str, Tensor]:
+    """{"loss": what is minimised} on one batch, plus each task's loss in a multi-task fit.
+
+    single task (task_weights None): loss = mean((model(X) - Y)^2)
+    multi-task: L_k from the model's per-task outputs, loss = sum_k w_k L_k
+    """
+    if task_weights is None:
+        return {"loss": ((model(X).float() - Y) ** 2).mean()}  # (b, O) vs (b, O)
+    losses = task_losses(model(X, per_task=True), Y)
+    return {"loss": weighted_loss(losses, task_weights), **losses}
+
+
 @torch.no_grad()
+def evaluate_losses(
+    network: nn.Module,
+    X: Tensor,
+    Y: Targets,
+    batch_size: int,
+    task_weights: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """`batch_losses` over all of (X, Y) in evaluation mode, batch by batch (means of means
+    weighted by batch size, so each is the mean over the whole set)."""
+    network.eval()
+    totals: dict[str, float] = {}
+    for start in range(0, len(X), batch_size):
+        rows = slice(start, start + batch_size)
+        for name, loss in batch_losses(network, X[rows], _rows(Y, rows), task_weights).items():
+            totals[name] = totals.get(name, 0.0) + float(loss) * len(X[rows])
+    return {name: total / len(X) for name, total in totals.items()}
+
+
 def evaluate_loss(network: nn.Module, X: Tensor, Y: Tensor, batch_size: int) -> float:
     """Mean squared error over (X, Y) in evaluation mode, batch by batch."""
-    network.eval()
-    total = 0.0
-    for start in range(0, len(X), batch_size):
-        pred = network(X[start : start + batch_size]).float()
-        total += float(((pred - Y[start : start + batch_size]) ** 2).sum())
-    return total / Y.numel()
+    return evaluate_losses(network, X, Y, batch_size)["loss"]
 
 
 def _warmup_factor(epoch: int, warmup_epochs: int) -> float:
@@ -111,9 +149,9 @@ def _warmup_factor(epoch: int, warmup_epochs: int) -> float:
 def fit_network(
     network: nn.Module,
     X_train: Tensor,
-    Y_train: Tensor,
+    Y_train: Targets,
     X_val: Tensor | None = None,
-    Y_val: Tensor | None = None,
+    Y_val: Targets | None = None,
     config: Mapping[str, Any] | None = None,
     seed: int = 0,
     verbose: bool = True,
@@ -124,8 +162,14 @@ def fit_network(
     set), lr. Early stopping watches val_loss (train_loss without validation data) and the
     best epoch's weights are loaded back before returning. All tensors must already be on
     the network's device. verbose=False prints nothing.
+
+    Multi-task (a model from models/multitask.py): Y_train and Y_val are {task: targets},
+    config["task_weights"] weighs the tasks' losses, the history adds train_<task> and
+    val_<task> per epoch, and config["monitor"] = a task name stops early on that task's
+    loss instead of the weighted sum.
     """
     cfg = check_train_config(config or {})
+    task_weights = _check_tasks(cfg, Y_train)
     rank, world_size = _world()
     device = next(network.parameters()).device
     use_amp = bool(cfg["amp"]) and device.type == "cuda"
@@ -160,19 +204,27 @@ def fit_network(
         lr = _scheduled_lr(cfg, epoch, optimizer)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        train_loss = _train_epoch(
-            model, network, optimizer, scaler, X_train, Y_train, cfg, generator, use_amp
+        train = _train_epoch(
+            model, network, optimizer, scaler, X_train, Y_train, cfg, generator, use_amp,
+            task_weights,
         )
-        train_loss = _mean_over_ranks(train_loss, world_size)
-        val_loss = evaluate_loss(network, X_val, Y_val, cfg["batch_size"]) if has_val else None
+        train = {name: _mean_over_ranks(value, world_size) for name, value in train.items()}
+        val = (
+            evaluate_losses(network, X_val, Y_val, cfg["batch_size"], task_weights)
+            if has_val
+            else {}
+        )
+        train_loss, val_loss = train["loss"], val.get("loss")
         history.append(
             {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "lr": lr}
+            | {f"train_{task}": train[task] for task in train if task != "loss"}
+            | {f"val_{task}": val[task] for task in val if task != "loss"}
         )
         bar.set_postfix(
             train=f"{train_loss:.4f}", val="-" if val_loss is None else f"{val_loss:.4f}"
         )
 
-        watched = val_loss if has_val else train_loss
+        watched = (val if has_val else train)[cfg["monitor"]]
         if plateau is not None and epoch >= cfg["warmup_epochs"]:
             plateau.step(watched)
         if watched < best_loss:
@@ -185,6 +237,21 @@ def fit_network(
     network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+def _check_tasks(cfg: Mapping[str, Any], Y: Targets) -> dict[str, float] | None:
+    """The checked task weights of a multi-task fit (Y a mapping), None for a single task."""
+    if not isinstance(Y, Mapping):
+        if cfg["task_weights"] is not None or cfg["monitor"] != "loss":
+            raise ValueError(
+                "task_weights and monitor are for multi-task fits: pass Y_train as "
+                f"{{task: targets}} with tasks {list(TASKS)}"
+            )
+        return None
+    if cfg["monitor"] not in ("loss", *TASKS):
+        raise ValueError(f"monitor should be 'loss' or a task in {list(TASKS)}, "
+                         f"got {cfg['monitor']!r}")
+    return check_task_weights(cfg["task_weights"])
 
 
 def _scheduled_lr(cfg: Mapping[str, Any], epoch: int, optimizer: torch.optim.Optimizer) -> float:
@@ -207,8 +274,9 @@ def _train_epoch(
     cfg: Mapping[str, Any],
     generator: torch.Generator,
     use_amp: bool,
-) -> float:
-    """One pass over this rank's share of a shuffled epoch; returns the mean loss."""
+    task_weights: Mapping[str, float] | None,
+) -> dict[str, float]:
+    """One pass over this rank's share of a shuffled epoch; returns the mean losses."""
     rank, world_size = _world()
     order = torch.randperm(len(X), generator=generator)  # the same on every rank
     order = order[: len(order) - len(order) % world_size][rank::world_size]  # this rank's share
@@ -216,15 +284,15 @@ def _train_epoch(
     accumulate = cfg["accumulation_steps"]
     model.train()
     optimizer.zero_grad(set_to_none=True)
-    total = 0.0
+    totals: dict[str, float] = {}
     for i, index in enumerate(batches):
         steps_now = (i + 1) % accumulate == 0 or i + 1 == len(batches)
         sync = contextlib.nullcontext() if steps_now or model is network else model.no_sync()
         with sync, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-            pred = model(X[index])  # (b, O)
-            loss = ((pred.float() - Y[index]) ** 2).mean()
-            scaler.scale(loss / accumulate).backward()
-        total += float(loss.detach()) * len(index)
+            losses = batch_losses(model, X[index], _rows(Y, index), task_weights)
+            scaler.scale(losses["loss"] / accumulate).backward()
+        for name, loss in losses.items():
+            totals[name] = totals.get(name, 0.0) + float(loss.detach()) * len(index)
         if steps_now:
             scaler.unscale_(optimizer)
             if cfg["clip_norm"] is not None:
@@ -232,4 +300,4 @@ def _train_epoch(
             scaler.step(optimizer)
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
-    return total / max(1, len(order))
+    return {name: total / max(1, len(order)) for name, total in totals.items()}

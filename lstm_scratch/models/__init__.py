@@ -4,7 +4,8 @@
     list_models()   # ['attention_lstm', 'bilstm', 'cnn_lstm', 'gru', ...]
 
 Keyword config is each model's own (the keyword arguments of its class, with defaults);
-unknown keys raise ValueError naming them. Every model with a `dropout` applies it in
+unknown keys raise ValueError naming them. "multitask" also answers model(x, per_task=True)
+with every task head's output (see multitask.py). Every model with a `dropout` applies it in
 training mode, so Monte Carlo dropout (sampling in train mode) gives varied predictions.
 """
 
@@ -17,6 +18,7 @@ from torch import nn
 
 from .hybrid import MultiScaleHybrid
 from .mlp import MLPModel
+from .multitask import MultiTaskModel
 from .recurrent import AttentionLSTMModel, BiLSTMModel, CNNLSTMModel, GRUModel, LSTMModel
 from .tcn import TCNModel
 from .transformer import TransformerModel
@@ -31,6 +33,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "transformer": TransformerModel,
     "attention_lstm": AttentionLSTMModel,
     "multiscale_hybrid": MultiScaleHybrid,
+    "multitask": MultiTaskModel,
 }
 
 
@@ -68,6 +71,7 @@ __all__ = [
     "MLPModel",
     "MODELS",
     "MultiScaleHybrid",
+    "MultiTaskModel",
     "TCNModel",
     "TransformerModel",
     "create_model",
