@@ -18,9 +18,15 @@ import pytest
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
-from torch.testing._internal.common_modules import ModuleErrorEnum, module_db
 
 import lstm_scratch as ls
+
+_frozen = torch.backends.flags_frozen()
+from torch.testing._internal.common_modules import ModuleErrorEnum, module_db  # noqa: E402
+
+if not _frozen:  # importing torch's test utilities freezes torch.backends flags for the
+    # whole process (torch.backends.disable_global_flags()); undo it for the other tests
+    torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
 
 OURS = {
     nn.LSTM: ls.LSTM,
