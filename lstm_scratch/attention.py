@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .checks import check_bool, check_positive_int, check_probability
+from .checks import check_bool, check_dtype, check_positive_int, check_probability
 from .tracing import NotScriptable
 
 
@@ -193,6 +193,8 @@ class MultiheadAttention(NotScriptable, nn.Module):
         attn_mask: Tensor | None,
     ) -> bool:
         """Check dimensions with torch's texts and types; return whether the input is batched."""
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            check_dtype(name, t, self.out_proj.weight)
         if query.dim() not in (2, 3):
             raise AttentionShapeError(
                 "query should be unbatched 2D or batched 3D tensor but received "

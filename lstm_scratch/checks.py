@@ -7,6 +7,7 @@ raises for the same mistake (TypeError for a wrong type, ValueError for a bad va
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 from torch import Tensor
 
@@ -49,6 +50,7 @@ def check_cell_input(
 ) -> tuple[Tensor, bool]:
     """Check a cell's input (B, I) or unbatched (I,) as torch does; return it as (B, I)
     and whether it was batched."""
+    check_tensor("input", input)
     if input.dim() not in (1, 2):
         raise ValueError(f"{cell}: Expected input to be 1D or 2D, got {input.dim()}D instead")
     batched = input.dim() == 2
@@ -88,3 +90,48 @@ def check_cell_state(
             f"hidden{k} has inconsistent hidden_size: got {state.size(1)}, expected {hidden_size}"
         )
     return state
+
+
+# --- forward inputs: a tensor, of the module's dtype, with some time steps -------------
+# torch raises RuntimeError for a dtype or size mismatch deep in its kernels, with no
+# argument named; Python's convention is TypeError for a wrong type and ValueError for a
+# bad value. These errors are both, so `except RuntimeError` written for torch still works.
+class InputDtypeError(TypeError, RuntimeError):
+    """A tensor whose dtype differs from the module's weights."""
+
+
+class InputShapeError(ValueError, RuntimeError):
+    """A tensor of a shape the module cannot read (e.g. no time steps)."""
+
+
+def check_tensor(name: str, value: object) -> Tensor:
+    """A torch.Tensor; a list or ndarray is refused with how to convert it."""
+    if not isinstance(value, Tensor):
+        hint = ""
+        if hasattr(value, "__array__") or isinstance(value, (list, tuple)):
+            hint = "; convert it with torch.as_tensor(value, dtype=torch.float32)"
+        raise TypeError(f"{name} should be a torch.Tensor, got {type(value).__name__}{hint}")
+    return value
+
+
+def check_dtype(name: str, value: object, weight: Tensor) -> Tensor:
+    """A tensor with the dtype of `weight` (a float32 module takes float32 input)."""
+    check_tensor(name, value)
+    if value.dtype != weight.dtype:
+        raise InputDtypeError(
+            f"{name} should have the dtype of the module's weights ({weight.dtype}), got "
+            f"{value.dtype}; convert it with {name}.to({weight.dtype}) or the module with "
+            f"module.to({value.dtype})"
+        )
+    return value
+
+
+def check_positive_ints(name: str, values: object) -> tuple[int, ...]:
+    """A non-empty sequence of positive ints, e.g. channels=(32, 32)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(
+            f"{name} should be a sequence of ints such as (32, 32), got {type(values).__name__}"
+        )
+    if not values:
+        raise ValueError(f"{name} should list at least one size, got {values!r}")
+    return tuple(check_positive_int(f"{name}[{i}]", v) for i, v in enumerate(values))

@@ -16,7 +16,13 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .checks import check_bool, check_positive_int
+from .checks import (
+    InputShapeError,
+    check_bool,
+    check_dtype,
+    check_positive_int,
+    check_positive_ints,
+)
 
 
 class CausalConv1d(nn.Module):
@@ -64,14 +70,21 @@ class CausalConv1d(nn.Module):
         return F.weight_norm(self.weight_v, self.weight_g) if self.weight_norm else self.weight
 
     def forward(self, x: Tensor) -> Tensor:
+        weight = self.effective_weight()  # (O, C, K)
+        check_dtype("x", x, weight)
         if x.dim() not in (2, 3) or x.size(-2) != self.in_channels:
             raise RuntimeError(
                 f"{type(self).__name__} expects input (batch, in_channels={self.in_channels}, "
                 f"time) or unbatched (in_channels, time), got {tuple(x.shape)}"
             )
+        if x.size(-1) == 0:
+            raise InputShapeError(
+                f"{type(self).__name__} needs at least one time step, got x of shape "
+                f"{tuple(x.shape)}"
+            )
         batched = x.dim() == 3
         x = x if batched else x.unsqueeze(0)  # (B, C, T)
-        y = F.causal_conv1d(x, self.effective_weight(), self.bias, self.dilation)  # (B, O, T)
+        y = F.causal_conv1d(x, weight, self.bias, self.dilation)  # (B, O, T)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:
@@ -99,9 +112,7 @@ class MultiScaleConv(nn.Module):
         dilation: int = 1,
     ) -> None:
         super().__init__()
-        if not kernel_sizes:
-            raise ValueError("kernel_sizes should list at least one kernel size")
-        self.kernel_sizes = tuple(kernel_sizes)
+        self.kernel_sizes = check_positive_ints("kernel_sizes", kernel_sizes)
         self.branches = nn.ModuleList(
             CausalConv1d(in_channels, out_channels, k, dilation) for k in self.kernel_sizes
         )

@@ -18,6 +18,7 @@ from .checks import (
     check_cell_input,
     check_cell_size,
     check_cell_state,
+    check_dtype,
 )
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
@@ -98,6 +99,7 @@ class GRUCell(NotScriptable, nn.Module):
     def _check_hx(self, hx: Tensor, batched: bool, batch: int) -> Tensor:
         if not isinstance(hx, Tensor):
             raise TypeError(f"hx should be a Tensor, got {type(hx).__name__}")
+        check_dtype("hx", hx, self.weight_ih)
         return check_cell_state(hx, 0, "hidden", "GRUCell", batched, batch, self.hidden_size)
 
 

@@ -20,6 +20,7 @@ from .checks import (
     check_cell_input,
     check_cell_size,
     check_cell_state,
+    check_dtype,
 )
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
@@ -134,7 +135,10 @@ class LSTMCell(NotScriptable, nn.Module):
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
             raise TypeError("hx should be a tuple (h, c) of two tensors")
         return tuple(
-            check_cell_state(v, k, f"hx[{k}]", "LSTMCell", batched, batch, self.hidden_size)
+            check_cell_state(
+                check_dtype(f"hx[{k}]", v, self.weight_ih), k, f"hx[{k}]", "LSTMCell", batched,
+                batch, self.hidden_size,
+            )
             for k, v in enumerate(hx)
         )
 

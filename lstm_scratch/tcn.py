@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from . import functional as F
-from .checks import check_positive_int, check_probability
+from .checks import check_positive_int, check_positive_ints, check_probability
 from .conv import CausalConv1d
 
 
@@ -71,9 +71,7 @@ class TCN(nn.Module):
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
-        if not channels:
-            raise ValueError("channels should list the width of at least one block")
-        widths = [input_size, *channels]
+        widths = [input_size, *check_positive_ints("channels", channels)]
         self.blocks = nn.ModuleList(
             TemporalBlock(widths[l], widths[l + 1], kernel_size, 2**l, dropout, weight_norm)
             for l in range(len(channels))

@@ -161,7 +161,7 @@ def test_log_ratio_forecaster_and_covariates():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="horizon must be a positive int"):
+    with pytest.raises(ValueError, match="horizon should be an int >= 1, got 0"):
         ls.Forecaster(horizon=0)
     with pytest.raises(ValueError, match="unknown model 'wavenet'; available models: "):
         ls.Forecaster(model="wavenet")

@@ -112,5 +112,5 @@ def test_bad_training_config():
     X, Y = data(4)
     with pytest.raises(ValueError, match="scheduler should be one of"):
         fit_network(network(), X, Y, config={"scheduler": "step"})
-    with pytest.raises(ValueError, match="epochs should be a positive int"):
+    with pytest.raises(ValueError, match="epochs should be an int >= 1, got 0"):
         fit_network(network(), X, Y, config={"epochs": 0})

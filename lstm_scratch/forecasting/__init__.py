@@ -8,7 +8,8 @@ baselines.py      naive, seasonal naive, drift
 training.py       fit_network: Adam, clipping, schedules, early stopping, DDP, AMP
 uncertainty.py    MC-dropout intervals
 explain.py        integrated gradients
-serialization.py  one-file, atomic, code-free save/load
+serialization.py  one-file, atomic, code-free save/load, checked against a schema
+validation.py     the argument checks every public method runs first
 model.py          build_network, Forecaster, LSTMModel
 """
 
@@ -18,16 +19,19 @@ from .direction import direction_labels, direction_metrics
 from .explain import integrated_gradients
 from .metrics import all_metrics, mae, mape, mase, r2, rmse, smape
 from .model import Forecaster, LSTMModel, build_network
-from .training import fit_network
+from .serialization import CheckpointError
+from .training import TrainingDivergedError, fit_network
 from .transforms import DataNormalizer
 from .uncertainty import coverage
 
 __all__ = [
+    "CheckpointError",
     "DataError",
     "DataNormalizer",
     "Forecaster",
     "LSTMModel",
     "TimeSeries",
+    "TrainingDivergedError",
     "all_baselines",
     "all_metrics",
     "build_network",

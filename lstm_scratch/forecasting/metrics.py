@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_series
+
 
 def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    f = np.asarray(y_pred, dtype=np.float64).ravel()
+    """Both as flat float64 arrays: non-empty, finite (a NaN would score as 'perfect' in
+    sMAPE), of the same length."""
+    y = check_series("y_true", y_true).ravel()
+    f = check_series("y_pred", y_pred).ravel()
     if y.shape != f.shape:
         raise ValueError(
             f"y_true and y_pred should have the same length, got {len(y)} and {len(f)}"
         )
-    if len(y) == 0:
-        raise ValueError("metrics need at least one value")
     return y, f
 
 
@@ -59,7 +61,7 @@ def mase(
     y_true: np.ndarray, y_pred: np.ndarray, y_train: np.ndarray, season_length: int = 1
 ) -> float:
     """MAE scaled by the in-sample MAE of the seasonal naive forecast on y_train."""
-    x = np.asarray(y_train, dtype=np.float64).ravel()
+    x = check_series("y_train", y_train).ravel()
     if len(x) <= season_length:
         raise ValueError(
             f"MASE needs y_train longer than season_length {season_length}, got {len(x)}"

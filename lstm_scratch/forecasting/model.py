@@ -20,11 +20,12 @@ import torch
 from torch import Tensor, nn
 
 from ..models import create_model, list_models, model_config
+from . import validation as V
 from .baselines import all_baselines
 from .data import DataError, make_windows
 from .explain import integrated_gradients
 from .metrics import all_metrics
-from .serialization import load_checkpoint, save_checkpoint
+from .serialization import load_checkpoint, load_weights, reading, save_checkpoint
 from .training import TRAIN_DEFAULTS, fit_network, resolve_device, seeded
 from .transforms import DataNormalizer
 from .uncertainty import mc_dropout, quantile_interval
@@ -107,21 +108,15 @@ class Forecaster:
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
-        if not isinstance(horizon, int) or horizon <= 0:
-            raise ValueError(f"horizon must be a positive int, got {horizon!r}")
-        if sequence_length is not None and (
-            not isinstance(sequence_length, int) or sequence_length <= 0
-        ):
-            raise ValueError(
-                f"sequence_length must be a positive int or None, got {sequence_length!r}"
-            )
+        V.check_forecaster_args(horizon, sequence_length, seed, verbose)
         self.model_name = model
         self.horizon = horizon
         self.sequence_length = sequence_length
         self.seed = seed
         self.verbose = verbose
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
-        DataNormalizer({"strategy": self.config["transform"]})  # checks the name early
+        V.check_training_values(self.config)
+        V.check_network_config(model, self.config, horizon)
         self.network: nn.Module | None = None
         self.train_history: list[dict[str, Any]] = []
         self.metadata: dict[str, Any] = {}  # free-form JSON-able notes saved with the model
@@ -134,6 +129,7 @@ class Forecaster:
 
         seed (default: the constructor's) fixes initialisation, shuffling and dropout:
         the same seed on a CPU gives bit-for-bit the same model."""
+        V.check_forecaster_fit(y, X, seed)
         if seed is not None:
             self.seed = seed
         series = _as_2d(y, "y")
@@ -172,12 +168,11 @@ class Forecaster:
 
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+        self.network = None  # a fit that fails leaves no half-trained model to use by mistake
         with seeded(self.seed):
-            self.network = build_network(
-                self.model_name, features.shape[1], H, self.config
-            ).to(device)
+            network = build_network(self.model_name, features.shape[1], H, self.config).to(device)
             self.train_history = fit_network(
-                self.network,
+                network,
                 to(windows[:n_train]),
                 to(targets[:n_train]),
                 to(windows[n_windows - n_val :]),
@@ -186,6 +181,7 @@ class Forecaster:
                 seed=self.seed,
                 verbose=self.verbose,
             )
+        self.network = network
         return self
 
     def _default_sequence_length(self, n: int) -> int:
@@ -207,6 +203,7 @@ class Forecaster:
     ) -> np.ndarray:
         """The next `steps` values after y (default: the fitted series) -> (steps,)."""
         network = self._fitted()
+        V.check_forecast_call(steps, y, X, self._n_covariates())
         window, last = self._context(steps, y, X)
         network.eval()
         with torch.no_grad():
@@ -225,6 +222,8 @@ class Forecaster:
         """MC-dropout interval -> {'forecast', 'mean', 'lower', 'upper'} (steps,) and
         'samples' (samples, steps). `forecast` is the point forecast with dropout off."""
         network = self._fitted()
+        V.check_forecast_call(steps, y, X, self._n_covariates())
+        V.check_interval_args(level, samples, seed)
         if self.config["dropout"] <= 0:
             raise ValueError(
                 "predict_interval samples MC dropout, which needs dropout > 0 in the config"
@@ -249,7 +248,8 @@ class Forecaster:
         """Forecast len(y_test) steps after y (default: the fitted series) and score the
         model and every baseline -> {'model': {...}, 'naive': {...}, ...} of all_metrics."""
         self._fitted()
-        y_test = _as_2d(y_test, "y_test")[:, 0]
+        y_test = V.check_test_series("y_test", y_test)
+        V.check_forecast_call(len(y_test), y, X, self._n_covariates())
         history = self.y_ if y is None else _as_2d(y, "y")[:, 0]
         m = self.config["season_length"]
         forecasts = {"model": self.predict(len(y_test), history, X)}
@@ -263,6 +263,8 @@ class Forecaster:
         """Integrated gradients of forecast step `step` (0-based, < horizon) over the input
         window -> (sequence_length, features); features are [target, covariates...]."""
         network = self._fitted()
+        V.check_int("step", step, 0)
+        V.check_forecast_call(1, y, X, self._n_covariates())
         if not 0 <= step < self.horizon:
             raise ValueError(f"step should be in [0, {self.horizon}), got {step}")
         window, _ = self._context(1, y, X)
@@ -321,10 +323,14 @@ class Forecaster:
             raise RuntimeError("this Forecaster is not fitted yet: call fit(y) first")
         return self.network
 
+    def _n_covariates(self) -> int:
+        return 0 if self.cov_norm_ is None else np.atleast_1d(self.cov_norm_.stats["shift"]).size
+
     # --- saving -------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """One file: weights, config, transform statistics, the fitted series, version."""
         network = self._fitted()
+        V.check_path("path", path)
         config = {
             "model": self.model_name,
             "horizon": self.horizon,
@@ -353,37 +359,40 @@ class Forecaster:
         """Rebuild a saved Forecaster. The network goes to map_location, by default to
         the saved device when it exists here and to the CPU otherwise."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
-        self = cls(
-            config["model"],
-            config["horizon"],
-            config["sequence_length"],
-            config["seed"],
-            False,
-            **config["config"],
-        )
-        self.sequence_length_ = state["sequence_length_"]
-        self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
-        self.cov_norm_ = (
-            None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
-        )
-        self.train_history = state["train_history"]
-        self.metadata = state["metadata"]
-        self.y_ = tensors["series.y"].numpy()
-        self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
-        device = (
-            torch.device(map_location)
-            if map_location is not None
-            else _loadable_device(self.config["device"])
-        )
-        self.network = build_network(
-            self.model_name, state["n_features"], self.horizon, self.config
-        )
-        weights = {
-            k.removeprefix("weights."): v for k, v in tensors.items() if k.startswith("weights.")
-        }
-        self.network.load_state_dict(weights)
-        self.network.to(device).eval()
-        return self
+        with reading(path):
+            self = cls(
+                config["model"],
+                config["horizon"],
+                config["sequence_length"],
+                config["seed"],
+                False,
+                **config["config"],
+            )
+            self.sequence_length_ = state["sequence_length_"]
+            self.target_norm_ = DataNormalizer.from_state(state["target_norm"])
+            self.cov_norm_ = (
+                None if state["cov_norm"] is None else DataNormalizer.from_state(state["cov_norm"])
+            )
+            self.train_history = state["train_history"]
+            self.metadata = state["metadata"]
+            self.y_ = tensors["series.y"].numpy()
+            self.X_ = tensors["series.X"].numpy() if "series.X" in tensors else None
+            device = (
+                torch.device(map_location)
+                if map_location is not None
+                else _loadable_device(self.config["device"])
+            )
+            self.network = build_network(
+                self.model_name, state["n_features"], self.horizon, self.config
+            )
+            weights = {
+                k.removeprefix("weights."): v
+                for k, v in tensors.items()
+                if k.startswith("weights.")
+            }
+            load_weights(path, self.network, weights, "weights.")
+            self.network.to(device).eval()
+            return self
 
 
 def _loadable_device(saved: str) -> torch.device:
@@ -417,11 +426,13 @@ class LSTMModel:
     }
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        config = dict(config or {})
+        config = V.check_mapping("config", config, "{'sequence_length': 20, 'epochs': 30}")
         model = config.get("model", self.EXTRA_DEFAULTS["model"])
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
+        V.check_training_values(self.config)
+        V.check_network_config(model, self.config, 1)
         self.network: nn.Module | None = None
         self.train_history: list[dict[str, Any]] = []
 
@@ -442,6 +453,7 @@ class LSTMModel:
         seed: int | None = None,
     ) -> LSTMModel:
         """Train on windows of X (samples, features) -> y; seed overrides config['seed']."""
+        V.check_lstm_model_fit(X, y, validation_split, verbose, seed)
         if seed is not None:
             self.config["seed"] = seed
         X, Y = _as_2d(X, "X"), _as_2d(y, "y")
@@ -461,13 +473,12 @@ class LSTMModel:
         targets = self.y_norm_.transform(targets)
         device = resolve_device(self.config["device"])
         to = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+        self.network = None  # a fit that fails leaves no half-trained model to use by mistake
         with seeded(self.config["seed"]):
-            self.network = build_network(
-                self.config["model"], X.shape[1], Y.shape[1], self.config
-            )
-            self.network.to(device)
+            network = build_network(self.config["model"], X.shape[1], Y.shape[1], self.config)
+            network.to(device)
             self.train_history = fit_network(
-                self.network,
+                network,
                 to(windows[:n_train]),
                 to(targets[:n_train]),
                 to(windows[n_train:]),
@@ -476,13 +487,14 @@ class LSTMModel:
                 seed=self.config["seed"],
                 verbose=verbose,
             )
+        self.network = network
         return self
 
     def predict(self, X: np.ndarray, steps: int = 1) -> np.ndarray:
         network = self._fitted()
+        V.check_lstm_model_inputs(X, self._sizes()[0], self.config["sequence_length"])
+        V.check_int("steps", steps)
         X = _as_2d(X, "X")
-        if not isinstance(steps, int) or steps <= 0:
-            raise ValueError(f"steps must be a positive int, got {steps!r}")
         network.eval()
         device = next(network.parameters()).device
         z = torch.as_tensor(self.x_norm_.transform(X), dtype=torch.float32, device=device)
@@ -515,6 +527,10 @@ class LSTMModel:
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Metrics of the per-window predictions against y[L-1:] (MASE needs a season: left out)."""
+        self._fitted()
+        V.check_lstm_model_inputs(
+            X, self._sizes()[0], self.config["sequence_length"], y, self._sizes()[1]
+        )
         pred = self.predict(X)
         actual = np.asarray(y, dtype=np.float64)[self.config["sequence_length"] - 1 :]
         scores = all_metrics(actual, pred, actual, 1)
@@ -526,17 +542,19 @@ class LSTMModel:
             raise RuntimeError("this LSTMModel is not fitted yet: call fit(X, y) first")
         return self.network
 
+    def _sizes(self) -> tuple[int, int]:
+        """(features, targets) the model was fitted with."""
+        return tuple(np.atleast_1d(n.stats["shift"]).size for n in (self.x_norm_, self.y_norm_))
+
     def save(self, path: str | os.PathLike) -> None:
         network = self._fitted()
+        V.check_path("path", path)
         state = {
             "x_norm": self.x_norm_.state_dict(),
             "y_norm": self.y_norm_.state_dict(),
             "y_is_1d": self._y_is_1d,
             "train_history": self.train_history,
-            "sizes": [
-                len(np.atleast_1d(self.x_norm_.stats["shift"])),
-                len(np.atleast_1d(self.y_norm_.stats["shift"])),
-            ],
+            "sizes": list(self._sizes()),
         }
         save_checkpoint(path, self.KIND, self.config, state, network.state_dict())
 
@@ -546,17 +564,18 @@ class LSTMModel:
     ) -> LSTMModel:
         """A new LSTMModel from a file written by save (use as `model = LSTMModel.load(path)`)."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
-        self = cls(config)
-        self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
-        self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
-        self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
-        n_in, n_out = state["sizes"]
-        self.network = build_network(config["model"], n_in, n_out, config)
-        self.network.load_state_dict(tensors)
-        device = (
-            torch.device(map_location)
-            if map_location is not None
-            else _loadable_device(config["device"])
-        )
-        self.network.to(device).eval()
-        return self
+        with reading(path):
+            self = cls(config)
+            self.x_norm_ = DataNormalizer.from_state(state["x_norm"])
+            self.y_norm_ = DataNormalizer.from_state(state["y_norm"])
+            self._y_is_1d, self.train_history = state["y_is_1d"], state["train_history"]
+            n_in, n_out = state["sizes"]
+            self.network = build_network(config["model"], n_in, n_out, config)
+            load_weights(path, self.network, tensors)
+            device = (
+                torch.device(map_location)
+                if map_location is not None
+                else _loadable_device(config["device"])
+            )
+            self.network.to(device).eval()
+            return self

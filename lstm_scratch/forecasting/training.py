@@ -7,6 +7,8 @@ Per epoch, for each mini-batch (shuffled with a generator seeded by seed + epoch
         clip the global gradient norm  ||g||_2 <= clip_norm,  then one Adam step
 then the validation loss, the learning-rate schedule, and early stopping:
     the weights of the best validation epoch are restored at the end.
+An epoch whose loss is NaN or infinite ends training: TrainingDivergedError, or with
+on_nonfinite="stop" a RuntimeWarning and the best finite epoch's weights.
 
 Schedules: "plateau" (halve the rate when validation stalls), "cosine"
 (lr_e = lr/2 (1 + cos(pi e / E))), None; each optionally after a linear warm-up of
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -30,6 +33,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ..models.multitask import TASKS, check_task_weights, task_losses, weighted_loss
+from .validation import check_choice, check_training_values
 
 Targets = Tensor | Mapping[str, Tensor]  # (N, O), or {task: targets} for a multi-task fit
 
@@ -44,6 +48,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "patience": 15,  # epochs without improvement before stopping; None: never stop early
     "accumulation_steps": 1,
     "amp": True,  # float16 autocast; used on CUDA only
+    "on_nonfinite": "raise",  # a NaN/inf loss: "raise", or "stop" (keep the best epoch, warn)
     "task_weights": None,  # multi-task fits: {task: w_k}; None: 1 for each task
     "monitor": "loss",  # early stopping watches "loss" (the weighted sum) or one task's loss
 }
@@ -75,13 +80,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
 def check_train_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """TRAIN_DEFAULTS overridden by the matching keys of config, checked."""
     merged = {**TRAIN_DEFAULTS, **{k: v for k, v in config.items() if k in TRAIN_DEFAULTS}}
-    for key in ("epochs", "batch_size", "accumulation_steps"):
-        if not isinstance(merged[key], int) or merged[key] <= 0:
-            raise ValueError(f"{key} should be a positive int, got {merged[key]!r}")
-    if merged["scheduler"] not in SCHEDULERS:
-        raise ValueError(f"scheduler should be one of {SCHEDULERS}, got {merged['scheduler']!r}")
-    if not merged["learning_rate"] > 0:
-        raise ValueError(f"learning_rate should be positive, got {merged['learning_rate']!r}")
+    check_training_values(merged)
+    check_choice("scheduler", merged["scheduler"], SCHEDULERS)
     return merged
 
 
@@ -160,8 +160,10 @@ def fit_network(
 
     history: one dict per epoch with epoch, train_loss, val_loss (None without a validation
     set), lr. Early stopping watches val_loss (train_loss without validation data) and the
-    best epoch's weights are loaded back before returning. All tensors must already be on
-    the network's device. verbose=False prints nothing.
+    best epoch's weights are loaded back before returning. A NaN or infinite loss raises
+    TrainingDivergedError; with config on_nonfinite="stop" it ends training with a
+    RuntimeWarning and the best finite epoch instead (and still raises if there is none).
+    All tensors must already be on the network's device. verbose=False prints nothing.
 
     Multi-task (a model from models/multitask.py): Y_train and Y_val are {task: targets},
     config["task_weights"] weighs the tasks' losses, the history adds train_<task> and
@@ -192,7 +194,7 @@ def fit_network(
     generator = torch.Generator().manual_seed(seed)
 
     history: list[dict[str, float]] = []
-    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    best_loss, best_state, stale = math.inf, None, 0
     bar = tqdm(
         range(cfg["epochs"]),
         desc="fit",
@@ -225,6 +227,10 @@ def fit_network(
         )
 
         watched = (val if has_val else train)[cfg["monitor"]]
+        if not all(math.isfinite(v) for v in (train_loss, watched, *val.values())):
+            bar.close()
+            _diverged(history, cfg["on_nonfinite"], found_finite=best_state is not None)
+            break
         if plateau is not None and epoch >= cfg["warmup_epochs"]:
             plateau.step(watched)
         if watched < best_loss:
@@ -237,6 +243,35 @@ def fit_network(
     network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """Training produced a NaN or infinite loss; no model is returned as if it had trained.
+    Also a ValueError: the cause is a value (a rate, the data), and callers that report bad
+    values in one line (the CLI) report this one too."""
+
+
+def _diverged(history: list[dict[str, float]], policy: str, found_finite: bool) -> None:
+    """A non-finite loss in the last epoch of `history`: raise, or (policy 'stop', when an
+    earlier epoch was finite) warn that training stops there with the best epoch's weights."""
+    last = history[-1]
+    what = (
+        f"epoch {last['epoch']} gave a non-finite loss (train_loss={last['train_loss']}, "
+        f"val_loss={last['val_loss']}) at learning_rate={last['lr']:g}"
+    )
+    if policy == "stop" and found_finite:
+        warnings.warn(
+            f"{what}; on_nonfinite='stop': training stopped, the weights of the best earlier "
+            f"epoch are kept",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    hint = "" if found_finite else " (no epoch had a finite loss, so there is no model to keep)"
+    raise TrainingDivergedError(
+        f"training diverged: {what}{hint}; lower learning_rate, set clip_norm, check the data "
+        f"for extreme values, or pass on_nonfinite='stop' to keep the best finite epoch"
+    )
 
 
 def _check_tasks(cfg: Mapping[str, Any], Y: Targets) -> dict[str, float] | None:

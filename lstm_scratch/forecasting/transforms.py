@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .validation import check_mapping, check_real, check_series
+
 STRATEGIES = ("zscore", "minmax", "log_ratio")
 TINY = 1e-12  # floor for a scale, so a constant series does not divide by zero
 
@@ -30,7 +32,7 @@ class DataNormalizer:
     """`DataNormalizer({'strategy': 'zscore' | 'minmax' | 'log_ratio', 'eps': 0.0})`."""
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        config = dict(config or {})
+        config = check_mapping("config", config, "{'strategy': 'zscore'}")
         unknown = sorted(set(config) - {"strategy", "eps"})
         if unknown:
             raise ValueError(
@@ -39,7 +41,7 @@ class DataNormalizer:
         self.strategy = config.get("strategy", "zscore")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy should be one of {STRATEGIES}, got {self.strategy!r}")
-        self.eps = float(config.get("eps", 0.0))
+        self.eps = check_real("eps", config.get("eps", 0.0), 0)
         self.stats: dict[str, np.ndarray] | None = None
 
     # --- fitting ------------------------------------------------------------------
@@ -64,6 +66,12 @@ class DataNormalizer:
         """x -> z, the same shape (log_ratio: one step shorter along time)."""
         stats = self._fitted()
         x = self._check(x)
+        columns = np.shape(stats["shift"])
+        if x.shape[1:] != columns:
+            raise ValueError(
+                f"x should have the shape {('T', *columns)} the DataNormalizer was fitted with, "
+                f"got {x.shape}"
+            )
         if self.strategy == "log_ratio":
             x = self._log_ratio(x)
         return (x - stats["shift"]) / stats["scale"]
@@ -96,17 +104,35 @@ class DataNormalizer:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> DataNormalizer:
+        """The inverse of state_dict; a missing key or a bad statistic is a ValueError
+        naming the field (e.g. "stats.scale")."""
+        state = check_mapping("state", state, "DataNormalizer.state_dict()")
+        missing = sorted({"strategy", "eps", "stats"} - set(state))
+        if missing:
+            raise ValueError(f"DataNormalizer state lacks the keys {missing}")
         normalizer = cls({"strategy": state["strategy"], "eps": state["eps"]})
-        normalizer.stats = {k: np.asarray(v, dtype=np.float64) for k, v in state["stats"].items()}
+        stats = check_mapping("stats", state["stats"], "{'shift': [...], 'scale': [...]}")
+        if sorted(stats) != ["scale", "shift"]:
+            raise ValueError(f"stats should have the keys ['scale', 'shift'], got {sorted(stats)}")
+        normalizer.stats = {}
+        for key, value in stats.items():
+            try:
+                array = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"stats.{key} should be numbers, got {value!r:.60}") from None
+            if not np.isfinite(array).all() or (key == "scale" and (array <= 0).any()):
+                raise ValueError(
+                    f"stats.{key} should be finite{' and positive' if key == 'scale' else ''}, "
+                    f"got {array.tolist()!r:.80}"
+                )
+            normalizer.stats[key] = array
+        if normalizer.stats["shift"].shape != normalizer.stats["scale"].shape:
+            raise ValueError("stats.shift and stats.scale should have the same shape")
         return normalizer
 
     # --- helpers ------------------------------------------------------------------
     def _check(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim not in (1, 2):
-            raise ValueError(f"DataNormalizer expects x of shape (T,) or (T, F), got {x.shape}")
-        if not np.isfinite(x).all():
-            raise ValueError("DataNormalizer got NaN or infinite values; fill gaps first")
+        x = check_series("x", x)  # (T,) or (T, F), non-empty, finite
         if self.strategy == "log_ratio":
             if len(x) < 2:
                 raise ValueError(f"log_ratio needs at least 2 values, got {len(x)}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from torch import nn
 
+from ..checks import check_positive_int
 from .hybrid import MultiScaleHybrid
 from .mlp import MLPModel
 from .multitask import MultiTaskModel
@@ -53,6 +54,10 @@ def model_config(name: str) -> dict[str, Any]:
 
 def create_model(name: str, input_size: int, output_size: int, **config: Any) -> nn.Module:
     """Build model `name` for input_size features per step and output_size outputs."""
+    if not isinstance(name, str):
+        raise TypeError(f"name should be a model name (str), got {type(name).__name__}")
+    check_positive_int("input_size", input_size)
+    check_positive_int("output_size", output_size)
     known = model_config(name)
     unknown = sorted(set(config) - set(known))
     if unknown:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
+
+from ..checks import InputShapeError, check_dtype
 
 
-def check_input(x: Tensor, input_size: int, model: str) -> None:
-    """Every model reads x (batch, time, input_size); say which argument is wrong if not."""
-    if not isinstance(x, Tensor) or x.dim() != 3:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{model} expects x of shape (batch, time, features), got {shape}")
+def check_input(x: Tensor, input_size: int, model: str, module: nn.Module) -> None:
+    """Every model reads x (batch, time, input_size) of its weights' dtype; say which
+    argument is wrong if not (TypeError for a list or the wrong dtype, ValueError for a
+    wrong shape)."""
+    check_dtype("x", x, next(module.parameters()))
+    if x.dim() != 3:
+        raise InputShapeError(
+            f"{model} expects x of shape (batch, time, features), got {tuple(x.shape)}"
+        )
     if x.size(-1) != input_size:
-        raise ValueError(
+        raise InputShapeError(
             f"{model} was built with input_size={input_size} features, "
             f"but x has {x.size(-1)} (shape {tuple(x.shape)})"
         )
     if x.size(1) == 0:
-        raise ValueError(f"{model} needs at least one time step, got x of shape {tuple(x.shape)}")
+        raise InputShapeError(
+            f"{model} needs at least one time step, got x of shape {tuple(x.shape)}"
+        )
 
 
 def top_layer_final(h_n: Tensor, num_directions: int) -> Tensor:

@@ -82,6 +82,7 @@ class MultiScaleHybrid(nn.Module):
         self.use_conv = check_bool("use_conv", use_conv)
         self.use_attention = check_bool("use_attention", use_attention)
         n_heads = check_positive_int("num_output_heads", num_output_heads)
+        check_positive_int("head_hidden", head_hidden)
         if self.use_conv:
             self.conv_a = MultiScaleConv(d, d, (3, 5, 7))
             self.conv_b = MultiScaleConv(d, d, (3, 5, 9))
@@ -105,7 +106,7 @@ class MultiScaleHybrid(nn.Module):
         self.output_scale = nn.Parameter(torch.ones(output_size))
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.input_size, "multiscale_hybrid")
+        check_input(x, self.input_size, "multiscale_hybrid", self)
         x = self.positions(self.input_proj(x))  # (B, T, d)
         if self.use_conv:
             channels = x.transpose(1, 2)  # (B, d, T): the convolutions' layout

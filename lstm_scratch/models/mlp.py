@@ -41,7 +41,7 @@ class MLPModel(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.input_size, "mlp")
+        check_input(x, self.input_size, "mlp", self)
         B, T, F = x.shape
         x = x[:, -self.window :]  # (B, min(T, W), F)
         if T < self.window:

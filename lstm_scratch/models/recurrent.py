@@ -45,7 +45,7 @@ class LSTMModel(LSTMNetwork):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.lstm.input_size, self.name)
+        check_input(x, self.lstm.input_size, self.name, self)
         return super().forward(x)
 
 
@@ -80,7 +80,7 @@ class GRUModel(nn.Module):
         self.head = nn.Linear(hidden_size * self.gru.num_directions, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.gru.input_size, "gru")
+        check_input(x, self.gru.input_size, "gru", self)
         _, h_n = self.gru(x)  # (L*D, B, H)
         features = top_layer_final(h_n, self.gru.num_directions)  # (B, D*H)
         return self.head(F.dropout(features, self.dropout, self.training))
@@ -102,13 +102,15 @@ class CNNLSTMModel(nn.Module):
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.dropout = check_probability("dropout", dropout)
-        self.conv = CausalConv1d(input_size, conv_channels, kernel_size)
+        self.conv = CausalConv1d(
+            input_size, check_positive_int("conv_channels", conv_channels), kernel_size
+        )
         self.lstm = StackedLSTM(conv_channels, hidden_size, num_layers, batch_first=True,
                                 dropout=dropout if num_layers > 1 else 0.0)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.input_size, "cnn_lstm")
+        check_input(x, self.input_size, "cnn_lstm", self)
         features = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T, C)
         _, (h_n, _) = self.lstm(F.dropout(features, self.dropout, self.training))
         return self.head(F.dropout(h_n[-1], self.dropout, self.training))  # (B, O)
@@ -138,7 +140,7 @@ class AttentionLSTMModel(nn.Module):
 
     def forward_with_weights(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(prediction (B, O), attention weights over time (B, T)), for plotting."""
-        check_input(x, self.lstm.input_size, "attention_lstm")
+        check_input(x, self.lstm.input_size, "attention_lstm", self)
         outputs, _ = self.lstm(x)  # (B, T, D*H)
         context, weights = self.pool(outputs)  # (B, D*H), (B, T)
         return self.head(F.dropout(context, self.dropout, self.training)), weights

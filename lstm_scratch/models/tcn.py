@@ -37,6 +37,6 @@ class TCNModel(nn.Module):
         return self.tcn.receptive_field
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.tcn.input_size, "tcn")
+        check_input(x, self.tcn.input_size, "tcn", self)
         features = self.tcn(x.transpose(1, 2))[:, :, -1]  # (B, C): the last step
         return self.head(F.dropout(features, self.dropout, self.training))

@@ -32,6 +32,8 @@ class TransformerModel(nn.Module):
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
+        check_positive_int("d_model", d_model)
+        check_positive_int("nhead", nhead)
         self.dropout = dropout
         self.input_proj = nn.Linear(input_size, d_model)
         self.positions = PositionalEncoding(d_model, max_len, dropout)
@@ -44,7 +46,7 @@ class TransformerModel(nn.Module):
         self.head = nn.Linear(d_model, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.input_size, "transformer")
+        check_input(x, self.input_size, "transformer", self)
         h = self.positions(self.input_proj(x))  # (B, T, d)
         for layer in self.layers:
             h = layer(h)
