@@ -21,13 +21,14 @@ from torch import Tensor, nn
 
 from . import functional as F
 from .checks import check_bool, check_dtype, check_positive_int, check_probability
+from .tracing import NotScriptable
 
 
 class AttentionShapeError(ValueError, AssertionError):
     """A bad shape for attention. torch raises AssertionError for these, so this is both."""
 
 
-class MultiheadAttention(nn.Module):
+class MultiheadAttention(NotScriptable, nn.Module):
     """Multi-head attention with every option of torch.nn.MultiheadAttention.
 
     Args (torch's): embed_dim E, num_heads, dropout (on the attention weights, training
@@ -128,7 +129,7 @@ class MultiheadAttention(nn.Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
-        batched = self._check_inputs(query, key, value, key_padding_mask)
+        batched = self._check_inputs(query, key, value, key_padding_mask, attn_mask)
         if not batched:  # add a batch of one, (L, E) -> (L, 1, E); masks likewise
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
@@ -184,32 +185,49 @@ class MultiheadAttention(nn.Module):
         return out, weights if batched else weights.squeeze(0)
 
     def _check_inputs(
-        self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
     ) -> bool:
-        """Check dimensions like torch; return whether the input is batched."""
+        """Check dimensions with torch's texts and types; return whether the input is batched."""
         for name, t in (("query", query), ("key", key), ("value", value)):
             check_dtype(name, t, self.out_proj.weight)
         if query.dim() not in (2, 3):
             raise AttentionShapeError(
-                f"query should be 2-D (unbatched) or 3-D (batched), got {query.dim()}-D"
+                "query should be unbatched 2D or batched 3D tensor but received "
+                f"{query.dim()}-D query tensor"
             )
         batched = query.dim() == 3
-        for name, t in (("key", key), ("value", value)):
-            if t.dim() != query.dim():
-                raise AttentionShapeError(
-                    f"For {'batched' if batched else 'unbatched'} {query.dim()}-D query, "
-                    f"{name} should also be {query.dim()}-D, got {t.dim()}-D"
-                )
+        kind = "batched (3-D)" if batched else "unbatched (2-D)"
+        if key.dim() != query.dim() or value.dim() != query.dim():
+            raise AttentionShapeError(
+                f"For {kind} `query`, expected `key` and `value` to be {query.dim()}-D but "
+                f"found {key.dim()}-D and {value.dim()}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.dim() != query.dim() - 1:
+            raise AttentionShapeError(
+                f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+                f"{query.dim() - 1}-D but found {key_padding_mask.dim()}-D tensor instead"
+            )
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise AttentionShapeError(
+                f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                f"{attn_mask.dim()}-D tensor instead"
+            )
         for name, t, size in (("query", query, self.embed_dim), ("key", key, self.kdim),
                               ("value", value, self.vdim)):
             if t.size(-1) != size:
                 raise AttentionShapeError(
-                    f"was expecting embedding dimension of {size} for {name}, but got {t.size(-1)}"
+                    f"was expecting embedding dimension of {size}, but got {t.size(-1)} "
+                    f"(the last dimension of {name})"
                 )
         time_dim = 1 if batched and self.batch_first else 0
         if key.shape[:-1] != value.shape[:-1]:
             raise AttentionShapeError(
-                f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+                f"key shape {key.shape} does not match value shape {value.shape}"
             )
         if batched and query.size(1 - time_dim) != key.size(1 - time_dim):
             raise AttentionShapeError(
@@ -217,12 +235,18 @@ class MultiheadAttention(nn.Module):
                 f"{key.size(1 - time_dim)}"
             )
         if key_padding_mask is not None:
-            S = key.size(time_dim)
-            want = (key.size(1 - time_dim), S) if batched else (S,)
-            if tuple(key_padding_mask.shape) != want:
+            want = (key.size(1 - time_dim), key.size(time_dim)) if batched else (key.size(0),)
+            for k, (n, got) in enumerate(zip(want, key_padding_mask.shape)):
+                if n != got:  # torch's text, key_padded_mask [sic] included
+                    raise AttentionShapeError(
+                        f"Expected key_padded_mask.shape[{k if batched else k + 1}] to be {n}, "
+                        f"but got {got}"
+                    )
+        if not batched and attn_mask is not None and attn_mask.dim() == 3:
+            want = (self.num_heads, query.size(0), key.size(0))
+            if attn_mask.shape != want:
                 raise AttentionShapeError(
-                    f"expecting key_padding_mask shape of {want} (batch, source length), "
-                    f"but got {tuple(key_padding_mask.shape)}"
+                    f"Expected `attn_mask` shape to be {want} but got {attn_mask.shape}"
                 )
         return batched
 
@@ -232,15 +256,10 @@ class MultiheadAttention(nn.Module):
         """attn_mask must be (L, S) or (B*num_heads, L, S); returned as an additive float."""
         if attn_mask is None:
             return None
-        if attn_mask.dim() == 2:
-            want = (L, S)
-        elif attn_mask.dim() == 3:
-            want = (B * self.num_heads, L, S)
-        else:
-            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
-        if tuple(attn_mask.shape) != want:
+        want = (L, S) if attn_mask.dim() == 2 else (B * self.num_heads, L, S)
+        if attn_mask.shape != want:
             raise RuntimeError(
-                f"The shape of the {attn_mask.dim()}D attn_mask is {tuple(attn_mask.shape)}, "
+                f"The shape of the {attn_mask.dim()}D attn_mask is {attn_mask.shape}, "
                 f"but should be {want}."
             )
         return F.mask_to_additive(attn_mask, like)

@@ -17,7 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx
+
+from .tracing import recording
 
 States = tuple[Tensor, ...]
 # run(module, x (T, B, I), state, params, lengths, reverse) -> (out (T, B, H_out), state)
@@ -42,10 +46,21 @@ _REGISTRY: dict[str, dict[str, Backend]] = {}
 VARIANTS_REASON = "variant options (see lstm_scratch/variants.py) run on the autograd backend only"
 
 
+RECORDING_REASON = (
+    "the model is being traced or exported (torch.jit.trace, torch.onnx.export, "
+    "torch.export.export), and a tracer cannot see inside a hand-written autograd.Function: "
+    "it would record the forward's in-place internals, or nothing at all. backend='auto' "
+    "runs the autograd step loop then (same result, traceable primitives)"
+)
+
+
 def _reason(backend: Backend, module: nn.Module, x: Tensor) -> str | None:
-    """Why `backend` cannot run module on x: the shared rule first, then its own."""
-    if module.uses_variant and backend.name != "autograd":
-        return VARIANTS_REASON
+    """Why `backend` cannot run module on x: the shared rules first, then its own."""
+    if backend.name != "autograd":
+        if module.uses_variant:
+            return VARIANTS_REASON
+        if recording():
+            return RECORDING_REASON
     return backend.why_not(module, x)
 
 
@@ -53,11 +68,44 @@ def _always(module: nn.Module, x: Tensor) -> str | None:
     return None
 
 
+class RefuseDoubleBackward(torch.autograd.Function):
+    """Identity on a backend's outputs whose backward raises when create_graph=True."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, name: str, *tensors: Tensor) -> tuple[Tensor, ...]:
+        ctx.name = name
+        return tuple(t.view_as(t) for t in tensors)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Tensor) -> tuple[Tensor | None, ...]:
+        if torch.is_grad_enabled():  # the engine runs a backward with grad on iff create_graph
+            raise RuntimeError(
+                f"backend={ctx.name!r} has no double backward: its backward kernels are not "
+                "differentiable, so create_graph=True (gradient penalties, Hessian-vector "
+                "products) would silently miss the second-order terms. Use backend='torch' "
+                "or backend='autograd' for that."
+            )
+        return (None, *grads)
+
+
+def _refusing_double_backward(name: str, run: RunDirection) -> RunDirection:
+    def guarded(*args: object) -> tuple[Tensor, States]:
+        out, state = run(*args)
+        out, *state = RefuseDoubleBackward.apply(name, out, *state)
+        return out, tuple(state)
+
+    return guarded
+
+
 def register(
     mode: str, name: str, run: RunDirection, why_not: WhyNot = _always,
-    describe: Describe | None = None,
+    describe: Describe | None = None, double_backward: bool = True,
 ) -> None:
-    """Make `name` a backend for modules of `mode` ("LSTM", "GRU")."""
+    """Make `name` a backend for modules of `mode` ("LSTM", "GRU"); `describe` adds detail
+    to explain_backend; `double_backward` says whether its backward can itself be
+    differentiated (see the module docstring)."""
+    if not double_backward:
+        run = _refusing_double_backward(name, run)
     _REGISTRY.setdefault(mode, {})[name] = Backend(name, run, why_not, describe)
 
 

@@ -26,6 +26,15 @@ def check_positive_int(name: str, value: object) -> int:
     return value
 
 
+def check_cell_size(name: str, value: object) -> int:
+    """A cell's input_size or hidden_size: torch's cells take any int >= 0 (0: an empty cell)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+    if value < 0:  # torch fails creating the weights: "Trying to create tensor with negative ..."
+        raise RuntimeError(f"{name} should be >= 0 (a size), got {value}")
+    return value
+
+
 def check_probability(name: str, value: object) -> float:
     """A dropout-like probability in [0, 1]."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value <= 1:

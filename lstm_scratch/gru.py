@@ -16,12 +16,13 @@ from . import functional as F
 from .checks import (
     check_bool,
     check_cell_input,
+    check_cell_size,
     check_cell_state,
     check_dtype,
-    check_positive_int,
 )
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
+from .tracing import NotScriptable
 
 UPDATE_GATE = 1  # z, the keep gate, gets the "forget" bias 1 under init="orthogonal"
 
@@ -44,7 +45,7 @@ def gru_parameter_shapes(
     return shapes
 
 
-class GRUCell(nn.Module):
+class GRUCell(NotScriptable, nn.Module):
     """One GRU step, a drop-in for torch.nn.GRUCell.
 
     forward(input, hx=None) with input (B, I) or unbatched (I,) and hx (B, H) or (H,),
@@ -64,9 +65,9 @@ class GRUCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.bias = check_bool("bias", bias)
+        self.input_size = check_cell_size("input_size", input_size)
+        self.hidden_size = check_cell_size("hidden_size", hidden_size)
+        self.bias = bias  # as torch's cells: any value, parameters if it is true
         self.layer_norm = check_bool("layer_norm", layer_norm)
         self.init = check_scheme(init)
         factory = {"device": device, "dtype": dtype}
@@ -79,8 +80,8 @@ class GRUCell(nn.Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            s += ", bias=False"
+        if self.bias is not True:  # torch's rule: the value as given
+            s += f", bias={self.bias}"
         if self.layer_norm:
             s += ", layer_norm=True"
         return s
@@ -132,7 +133,7 @@ class GRU(RecurrentStack):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
-        proj_size: int = 0,
+        proj_size: int | None = None,
         *,
         layer_norm: bool = False,
         init: str = "orthogonal",
@@ -140,7 +141,7 @@ class GRU(RecurrentStack):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if proj_size != 0:
+        if proj_size is not None:  # torch refuses the argument itself, even 0
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.layer_norm = check_bool("layer_norm", layer_norm)
         super().__init__(

@@ -18,12 +18,13 @@ from . import variants as V
 from .checks import (
     check_bool,
     check_cell_input,
+    check_cell_size,
     check_cell_state,
     check_dtype,
-    check_positive_int,
 )
 from .init import check_scheme, init_recurrent_
 from .recurrent import RecurrentStack, States
+from .tracing import NotScriptable
 
 LSTMState = tuple[Tensor, Tensor]
 
@@ -51,7 +52,7 @@ def lstm_parameter_shapes(
     return shapes
 
 
-class LSTMCell(nn.Module):
+class LSTMCell(NotScriptable, nn.Module):
     """One LSTM step, a drop-in for torch.nn.LSTMCell.
 
     forward(input, hx=None) with input (B, I) or unbatched (I,), hx = (h, c) each (B, H)
@@ -77,9 +78,9 @@ class LSTMCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.bias = check_bool("bias", bias)
+        self.input_size = check_cell_size("input_size", input_size)
+        self.hidden_size = check_cell_size("hidden_size", hidden_size)
+        self.bias = bias  # as torch's cells: any value, parameters if it is true
         self.layer_norm = check_bool("layer_norm", layer_norm)
         self.init = check_scheme(init)
         self.variant = V.check_variant(variant, coupled)
@@ -106,8 +107,8 @@ class LSTMCell(nn.Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            s += ", bias=False"
+        if self.bias is not True:  # torch's rule: the value as given
+            s += f", bias={self.bias}"
         if self.layer_norm:
             s += ", layer_norm=True"
         return s + V.variant_repr(self)
@@ -227,6 +228,12 @@ class StackedLSTM(RecurrentStack):
 
     def state_sizes(self) -> tuple[int, int]:
         return self.output_size, self.hidden_size
+
+    def get_expected_cell_size(
+        self, input: Tensor, batch_sizes: Tensor | None
+    ) -> tuple[int, int, int]:
+        """(L*D, B, H): the shape c_0 must have for this input (torch's helper)."""
+        return self._expected_state_size(input, batch_sizes, self.hidden_size)
 
     def extra_repr(self) -> str:
         s = super().extra_repr() + (", layer_norm=True" if self.layer_norm else "")

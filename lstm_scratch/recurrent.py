@@ -28,11 +28,12 @@ from . import functional as F
 from .checks import check_bool, check_positive_int, check_probability
 from .init import check_scheme, init_recurrent_
 from .packing import packed_to_padded, padded_to_packed
+from .tracing import NotScriptable
 
 States = tuple[Tensor, ...]
 
 
-class RecurrentStack(nn.Module):
+class RecurrentStack(NotScriptable, nn.Module):
     """Base class of `StackedLSTM` and `GRU`; not used directly.
 
     Subclasses set `mode` (the name in error messages and the backend registry),
@@ -156,27 +157,91 @@ class RecurrentStack(nn.Module):
                 s += f", {name}={getattr(self, name)!r}"
         return s
 
+    # --- torch's public helpers (RNNBase's names and contracts) ------------------------
+
+    def flatten_parameters(self) -> None:
+        """Does nothing, on purpose: torch packs the weights into one buffer for cuDNN; ours
+        keep their own storage, so there is nothing to flatten. Kept so that code written for
+        nn.LSTM (which calls it after .to() or DataParallel) runs unchanged."""
+
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """The parameters of each layer-direction, in torch's order: [[w_ih, w_hh, b_ih, b_hh,
+        (w_hr)] for layer 0 forward, layer 0 reverse, layer 1 ...]."""
+        return [
+            list(self.layer_parameters(layer, reverse).values())
+            for layer in range(self.num_layers)
+            for reverse in self.directions
+        ]
+
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
+        """torch's input check: dtype, 3-D (2-D packed data when batch_sizes is given), size."""
+        weight = self.weight_ih_l0
+        if input.dtype != weight.dtype:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert "
+                f"model: model.to({input.dtype})"
+            )
+        expected_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_dim:
+            raise RuntimeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
+        if input.size(-1) != self.input_size:
+            raise RuntimeError(
+                "input.size(-1) must be equal to input_size. "
+                f"Expected {self.input_size}, got {input.size(-1)}"
+            )
+        if batch_sizes is None and input.size(0 if not self.batch_first else 1) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+
+    def get_expected_hidden_size(
+        self, input: Tensor, batch_sizes: Tensor | None
+    ) -> tuple[int, int, int]:
+        """(L*D, B, H_out): the shape h_0 must have for this (batched or packed) input."""
+        return self._expected_state_size(input, batch_sizes, self.output_size)
+
+    def _expected_state_size(
+        self, input: Tensor, batch_sizes: Tensor | None, size: int
+    ) -> tuple[int, int, int]:
+        if batch_sizes is not None:
+            batch = int(batch_sizes[0])
+        else:
+            batch = input.size(0) if self.batch_first else input.size(1)
+        return (self.num_layers * self.num_directions, batch, size)
+
+    def check_hidden_size(
+        self, hx: Tensor, expected_hidden_size: tuple[int, ...],
+        msg: str = "Expected hidden size {}, got {}",
+    ) -> None:
+        if hx.size() != expected_hidden_size:
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
+
+    def check_forward_args(
+        self, input: Tensor, hidden: Tensor | States, batch_sizes: Tensor | None
+    ) -> None:
+        """torch's checks of a batched (3-D) or packed input and its initial state(s)."""
+        self.check_input(input, batch_sizes)
+        states = (hidden,) if isinstance(hidden, Tensor) else tuple(hidden)
+        for k, (h, size) in enumerate(zip(states, self.state_sizes(), strict=True)):
+            msg = f"Expected hidden[{k}] size {{}}, got {{}}" if len(states) > 1 else None
+            expected = self._expected_state_size(input, batch_sizes, size)
+            self.check_hidden_size(h, expected, *([msg] if msg else []))
+
+    def permute_hidden(
+        self, hx: Tensor | States, permutation: Tensor | None
+    ) -> Tensor | States:
+        """Reorder the batch dimension (1) of the state, or of each state, by `permutation`."""
+        if permutation is None:
+            return hx
+        if isinstance(hx, Tensor):
+            return hx.index_select(1, permutation)
+        return tuple(h.index_select(1, permutation) for h in hx)
+
     # --- forward -----------------------------------------------------------------------
 
     def between_layers(self, x: Tensor) -> Tensor:
         """What one layer's output (T, B, D*H_out) goes through before the next layer."""
         return F.dropout(x, self.dropout, self.training)
-
-    def _check_input(self, data: Tensor, packed: bool) -> None:
-        weight = self.weight_ih_l0
-        if data.dtype != weight.dtype:
-            raise ValueError(
-                f"{self.mode} input dtype ({data.dtype}) does not match weight dtype "
-                f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert "
-                f"model: model.to({data.dtype})"
-            )
-        if data.size(-1) != self.input_size:
-            raise RuntimeError(
-                "input.size(-1) must be equal to input_size. "
-                f"Expected {self.input_size}, got {data.size(-1)}"
-            )
-        if not packed and data.size(0 if not self.batch_first else 1) == 0:
-            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
 
     def _initial_states(
         self, hx: States | None, batch: int, batched: bool, like: Tensor
@@ -196,10 +261,8 @@ class RecurrentStack(nn.Module):
         if not batched:
             hx = tuple(h.unsqueeze(1) for h in hx)
         for k, (h, size) in enumerate(zip(hx, self.state_sizes())):
-            expected = (L, batch, size)
-            if tuple(h.shape) != expected:
-                which = f"hidden[{k}]" if len(hx) > 1 else "hidden"
-                raise RuntimeError(f"Expected {which} size {expected}, got {list(h.shape)}")
+            which = f"hidden[{k}]" if len(hx) > 1 else "hidden"
+            self.check_hidden_size(h, (L, batch, size), f"Expected {which} size {{}}, got {{}}")
             if h.dtype != like.dtype:
                 raise ValueError(
                     f"{self.mode} hidden state dtype ({h.dtype}) does not match input "
@@ -214,9 +277,7 @@ class RecurrentStack(nn.Module):
         packed = isinstance(input, PackedSequence)
         if packed:
             data, batch_sizes, sorted_indices, unsorted_indices = input
-            if data.dim() != 2:
-                raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
-            self._check_input(data, packed=True)
+            self.check_input(data, batch_sizes)
             x, lengths = packed_to_padded(data, batch_sizes)  # (T, B, I), (B,) sorted
             batched = True
         else:
@@ -230,14 +291,14 @@ class RecurrentStack(nn.Module):
                 )
             batched = input.dim() == 3
             x = input if batched else input.unsqueeze(1 if not self.batch_first else 0)
-            self._check_input(x, packed=False)
+            self.check_input(x, None)
             if self.batch_first:
                 x = x.transpose(0, 1)  # (T, B, I)
             lengths = None
         states = self._initial_states(hx, x.size(1), batched, x)
         if packed and sorted_indices is not None:
             # the user's h_0 is in the original batch order; the data are sorted
-            states = tuple(s.index_select(1, sorted_indices) for s in states)
+            states = self.permute_hidden(states, sorted_indices)
 
         backend = backends.select(self, x)
         finals: list[States] = []
@@ -262,7 +323,7 @@ class RecurrentStack(nn.Module):
 
         if packed:
             if unsorted_indices is not None:
-                final_states = tuple(s.index_select(1, unsorted_indices) for s in final_states)
+                final_states = self.permute_hidden(final_states, unsorted_indices)
             out = PackedSequence(
                 padded_to_packed(x, batch_sizes), batch_sizes, sorted_indices, unsorted_indices
             )

@@ -194,5 +194,6 @@ def run_gru(
     return out, (h,)
 
 
-backends.register("LSTM", "triton", run_lstm, _why_not, explain)
-backends.register("GRU", "triton", run_gru, _why_not, explain)
+# The kernels' backward is not differentiable: create_graph=True through it raises.
+backends.register("LSTM", "triton", run_lstm, _why_not, explain, double_backward=False)
+backends.register("GRU", "triton", run_gru, _why_not, explain, double_backward=False)

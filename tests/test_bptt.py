@@ -132,11 +132,3 @@ def test_layer_norm_falls_back_to_autograd():
     assert "layer_norm" in ls.explain_backend(auto, x)
     with pytest.raises(ValueError, match="layer_norm"):
         ls.LSTM(4, 5, layer_norm=True, backend="torch")(x)
-
-
-def test_second_derivative_is_refused():
-    x, h0, c0, params = _make(3, 2, 3, 4, 0, True)
-    out, _ = lstm_direction(x, (h0, c0), *params)
-    (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError):
-        gx.sum().backward()

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
-from ..functional import reverse_padded
+from ..functional import gru_layer, reverse_padded
 from .lstm import alive_mask
+from .recompute import backward_by_recomputing
 
 States = tuple[Tensor, ...]
 
@@ -63,7 +64,7 @@ class GRUFunction(torch.autograd.Function):
         H = h0.shape[-1]
         mask = alive_mask(lengths, T, x)  # (T, B, 1) or None
 
-        gates = x.reshape(T * B, -1) @ weight_ih.T  # u_t for every step, (T*B, 3H)
+        gates = x.flatten(0, 1) @ weight_ih.T  # u_t for every step, (T*B, 3H)
         if bias_ih is not None:
             gates += bias_ih
         gates = gates.view(T, B, 3 * H)  # becomes (r, z, n)_t in place
@@ -87,15 +88,17 @@ class GRUFunction(torch.autograd.Function):
                 torch.where(mask[t] > 0, h_[t + 1], h_[t], out=h_[t + 1])
 
         out = hs[1:] if mask is None else hs[1:] * mask  # (T, B, H), zero past the end
-        ctx.save_for_backward(x, weight_ih, weight_hh, gates, vs, hs)
-        ctx.mask = mask
+        ctx.save_for_backward(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, gates, vs, hs)
+        ctx.mask, ctx.lengths = mask, lengths
         ctx.has_bias = (bias_ih is not None, bias_hh is not None)
         return out, hs[T].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: FunctionCtx, d_out: Tensor, d_hT: Tensor) -> tuple[Tensor | None, ...]:
-        x, weight_ih, weight_hh, gates, vs, hs = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: a backward autograd can differentiate
+            return GRUFunction.differentiable_backward(ctx, saved[:6], (d_out, d_hT))
+        x, _, weight_ih, weight_hh, _, _, gates, vs, hs = saved
         mask = ctx.mask
         T, B, _ = x.shape
         H = hs.shape[-1]
@@ -130,11 +133,24 @@ class GRUFunction(torch.autograd.Function):
 
         need = ctx.needs_input_grad
         dx = (du_all @ weight_ih).view_as(x) if need[0] else None  # (T, B, I)
-        dW_ih = du_all.T @ x.reshape(T * B, -1) if need[2] else None  # (3H, I)
+        dW_ih = du_all.T @ x.flatten(0, 1) if need[2] else None  # (3H, I)
         dW_hh = dv_all.T @ hs[:-1].reshape(T * B, H) if need[3] else None  # (3H, H)
         db_ih = du_all.sum(0) if ctx.has_bias[0] and need[4] else None
         db_hh = dv_all.sum(0) if ctx.has_bias[1] and need[5] else None
         return dx, dh, dW_ih, dW_hh, db_ih, db_hh, None
+
+    @staticmethod
+    def differentiable_backward(
+        ctx: FunctionCtx, inputs: tuple[Tensor | None, ...], grad_outputs: tuple[Tensor, ...]
+    ) -> tuple[Tensor | None, ...]:
+        """The backward as a graph: `functional.gru_layer` rerun and differentiated
+        (see `recompute`); inputs are (x, h0, weight_ih, weight_hh, bias_ih, bias_hh)."""
+
+        def forward(*args):  # noqa: ANN002, ANN202
+            return gru_layer(*args, lengths=ctx.lengths)
+
+        grads = backward_by_recomputing(forward, inputs, ctx.needs_input_grad, grad_outputs)
+        return (*grads, None)
 
 
 def gru_direction(

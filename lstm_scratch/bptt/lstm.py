@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
-from ..functional import reverse_padded
+from ..functional import lstm_layer, reverse_padded
+from .recompute import backward_by_recomputing
 
 States = tuple[Tensor, ...]
 
@@ -81,7 +82,7 @@ class LSTMFunction(torch.autograd.Function):
         mask = alive_mask(lengths, T, x)  # (T, B, 1) or None
 
         # The input half of every step at once: one (T*B, I) x (I, 4H) product.
-        gates = x.reshape(T * B, -1) @ weight_ih.T  # (T*B, 4H)
+        gates = x.flatten(0, 1) @ weight_ih.T  # (T*B, 4H)
         for bias in (bias_ih, bias_hh):
             if bias is not None:
                 gates += bias
@@ -118,17 +119,21 @@ class LSTMFunction(torch.autograd.Function):
                 torch.where(alive, c_[t + 1], c_[t], out=c_[t + 1])
 
         out = hs[1:] if mask is None else hs[1:] * mask  # (T, B, P), zero past the end
-        ctx.save_for_backward(x, weight_ih, weight_hh, weight_hr, gates, hs, cs, tanh_cs, ms)
-        ctx.mask = mask
+        ctx.save_for_backward(
+            x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, gates, hs, cs, tanh_cs, ms
+        )
+        ctx.mask, ctx.lengths = mask, lengths
         ctx.has_bias = (bias_ih is not None, bias_hh is not None)
         return out, hs[T].clone(), cs[T].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(
         ctx: FunctionCtx, d_out: Tensor, d_hT: Tensor, d_cT: Tensor
     ) -> tuple[Tensor | None, ...]:
-        x, weight_ih, weight_hh, weight_hr, gates, hs, cs, tanh_cs, ms = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: a backward autograd can differentiate
+            return LSTMFunction.differentiable_backward(ctx, saved[:8], (d_out, d_hT, d_cT))
+        x, _, _, weight_ih, weight_hh, _, _, weight_hr, gates, hs, cs, tanh_cs, ms = saved
         mask = ctx.mask
         T, B, _ = x.shape
         H = cs.shape[-1]
@@ -179,16 +184,30 @@ class LSTMFunction(torch.autograd.Function):
 
         need = ctx.needs_input_grad
         dx = (da @ weight_ih).view_as(x) if need[0] else None  # (T, B, I)
-        dW_ih = da.T @ x.reshape(T * B, -1) if need[3] else None  # (4H, I)
-        dW_hh = da.T @ hs[:-1].reshape(T * B, -1) if need[4] else None  # (4H, P)
+        dW_ih = da.T @ x.flatten(0, 1) if need[3] else None  # (4H, I)
+        dW_hh = da.T @ hs[:-1].flatten(0, 1) if need[4] else None  # (4H, P)
         db = da.sum(0) if any(ctx.has_bias) else None  # (4H,) the same for both biases
         dW_hr = None
         if weight_hr is not None and need[7]:
             dh_all = dhs[1:] if mask is None else dhs[1:] * mask  # (T, B, P)
-            dW_hr = dh_all.reshape(T * B, -1).T @ ms.reshape(T * B, H)  # (P, H)
+            dW_hr = dh_all.flatten(0, 1).T @ ms.reshape(T * B, H)  # (P, H)
         db_ih = db if ctx.has_bias[0] and need[5] else None
         db_hh = db if ctx.has_bias[1] and need[6] else None
         return dx, dhs[0], dc, dW_ih, dW_hh, db_ih, db_hh, dW_hr, None
+
+    @staticmethod
+    def differentiable_backward(
+        ctx: FunctionCtx, inputs: tuple[Tensor | None, ...], grad_outputs: tuple[Tensor, ...]
+    ) -> tuple[Tensor | None, ...]:
+        """The backward as a graph: `functional.lstm_layer` rerun and differentiated
+        (see `recompute`); inputs are (x, h0, c0, weight_ih, ..., weight_hr)."""
+
+        def forward(x, h0, c0, *params):  # noqa: ANN001, ANN202
+            out, (h, c) = lstm_layer(x, (h0, c0), *params, lengths=ctx.lengths)
+            return out, h, c
+
+        grads = backward_by_recomputing(forward, inputs, ctx.needs_input_grad, grad_outputs)
+        return (*grads, None)
 
 
 def lstm_direction(
