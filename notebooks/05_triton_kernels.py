@@ -370,13 +370,10 @@ def latest(pattern: str) -> dict:
 
 
 compiled = {arch: latest(f"kernels-sm{arch}-*.json") for arch in (90, 80)}
-# Builds whose launch configuration changed after the full runs, recompiled (recheck/)
-rechecked = {arch: latest(f"recheck/kernels-sm{arch}-*.json") for arch in (90, 80)}
 for arch, table in compiled.items():
     dispatched = [r for r in table["rows"] if r["dispatched"]]
     print(f"{table['file']}: {len(dispatched)} builds for sm_{arch}, {table['failed']} failing "
-          f"(triton {table['triton']}, compiled on {table['compiled_on']}); recheck: "
-          f"{rechecked[arch]['builds']} builds, {rechecked[arch]['failed']} failing")
+          f"(triton {table['triton']}, compiled on {table['compiled_on']})")
 
 print(f"\n{'sm_90 persistent LSTM builds':<46} {'warps':>5} {'regs':>5} {'spill B':>7} "
       f"{'smem B':>7}  status")
@@ -469,11 +466,9 @@ assert all(traffic_v2(*s) < traffic_v1(*s)
 assert all(r["device"] != "cpu-interpreter" for r in gpu_results)
 for arch, table in compiled.items():
     rows = [r for r in table["rows"] if r["dispatched"]]
-    assert rows and rechecked[arch]["failed"] == 0, arch
-    recompiled = {(r["kernel"], r["config"]) for r in rechecked[arch]["rows"]}
-    for r in rows:  # every build fits, or failed and was recompiled with its new config
-        assert not r["problems"] or (r["kernel"], r["config"]) in recompiled, (arch, r)
-        assert r["problems"] or r["shared"] <= table["shared_memory_limit_bytes"]
+    assert rows and table["failed"] == 0, arch
+    for r in rows:  # every build the dispatch launches compiles, fits and does not spill
+        assert not r["problems"] and r["shared"] <= table["shared_memory_limit_bytes"], (arch, r)
 beyond_cases = {c for r in compiled[90]["rows"] if not r["dispatched"] for c in r["cases"]}
 assert beyond_cases
 for case in beyond_cases:  # past every limit, some build of the case spills or overflows
