@@ -18,19 +18,20 @@ memory of fwd+bwd. Contenders:
                  fp32, <= 128 in 16-bit; else v1)
 
 Writes <out>/<device>-<date>.json, .md and .png with device name and torch/triton/CUDA
-versions. TF32 is the "tf32" dtype entry (fp32 tensors with TF32 allowed, `set_tf32`).
+versions. TF32 is the "tf32" dtype entry (fp32 tensors with TF32 allowed, `tf32`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import pathlib
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -121,21 +122,34 @@ def contenders(case: dict, device: torch.device, quick: bool) -> dict[str, Calla
     return out
 
 
-def set_tf32(on: bool) -> None:
+@contextlib.contextmanager
+def tf32(on: bool) -> Iterator[None]:
     """TF32 for torch matmuls (and so the triton backend) and for cuDNN's RNNs, through the
-    fp32_precision API where torch has it: mixing it with the legacy allow_tf32 flags makes
-    reading them raise RuntimeError on torch >= 2.9."""
+    fp32_precision API where torch has it (mixing it with the legacy allow_tf32 flags makes
+    reading them raise RuntimeError on torch >= 2.9); the previous settings come back after,
+    so nothing else in the process (torch.export reads allow_tf32) sees a mixed state."""
     precision = "tf32" if on else "ieee"
     matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
     if hasattr(matmul, "fp32_precision"):
-        matmul.fp32_precision = precision
-        cudnn.rnn.fp32_precision = precision
+        flags = [(matmul, "fp32_precision", precision), (cudnn.rnn, "fp32_precision", precision)]
     else:
-        matmul.allow_tf32 = cudnn.allow_tf32 = on
+        flags = [(matmul, "allow_tf32", on), (cudnn, "allow_tf32", on)]
+    before = [getattr(owner, name) for owner, name, _ in flags]
+    try:
+        for owner, name, value in flags:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for (owner, name, _), value in zip(flags, before):
+            setattr(owner, name, value)
 
 
 def measure(case: dict, device: torch.device, quick: bool) -> list[dict]:
-    set_tf32(case["dtype"] == "tf32")
+    with tf32(case["dtype"] == "tf32"):
+        return _measure(case, device, quick)
+
+
+def _measure(case: dict, device: torch.device, quick: bool) -> list[dict]:
     dtype = DTYPES[case["dtype"]]
     x = torch.randn(case["T"], case["B"], case["H"], device=device, dtype=dtype)
     x_grad = x.clone().requires_grad_()
