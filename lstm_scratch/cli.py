@@ -38,7 +38,6 @@ import numpy as np
 PROG = "lstm-scratch"
 MODEL_FILE = "model.pt"
 RUN_FILES = (MODEL_FILE, "metrics.json", "forecast.csv", "forecast.png", "history.png")
-TABLE_ORDER = ("model", "naive", "seasonal_naive", "drift")
 MAX_PARAMETERS = 100_000_000  # a larger network would not fit a laptop's memory with Adam
 LEVEL = 0.9  # the interval level `train` reports
 
@@ -65,10 +64,43 @@ class Interrupted(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line, without the usage block."""
+    """argparse that reports a bad command line in one line, without the usage block.
+
+    `arguments`, if given, adds the parser's arguments when it is first used (to parse or
+    to show its help), not when it is made: train's choices come from the model zoo, which
+    imports torch, and `lstm-scratch --help` need not wait for that.
+    """
+
+    def __init__(self, *args: Any, arguments: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_arguments = arguments
+
+    def _complete(self) -> None:
+        add, self._add_arguments = self._add_arguments, None
+        if add is not None:
+            add(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._complete()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class VersionAction(argparse.Action):
+    """--version: the line is made (torch's version read) only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(_version_line())
+        parser.exit()
 
 
 # --- argument types: each refuses a bad value with what was expected ---------------------
@@ -146,10 +178,11 @@ def device_name(text: str) -> str:
 # --- network options, derived from the model zoo -----------------------------------------
 def network_options() -> dict[str, dict[str, Any]]:
     """{config key: {network: default}} over every network of the zoo (forecaster defaults)."""
-    from .forecasting.model import MODELS, network_defaults
+    from .forecasting.model import network_defaults
+    from .models import list_models
 
     options: dict[str, dict[str, Any]] = {}
-    for name in MODELS:
+    for name in list_models():
         for key, default in network_defaults(name).items():
             options.setdefault(key, {})[name] = default
     return options
@@ -157,10 +190,10 @@ def network_options() -> dict[str, dict[str, Any]]:
 
 def _option_type(key: str, defaults: dict[str, Any]) -> Any:
     """The argparse type of a zoo config key, from its annotation and defaults."""
-    from .models import MODELS as ZOO
+    from .models import model_parameters
 
     name, default = next(iter(defaults.items()))
-    annotation = str(inspect.signature(ZOO[name].__init__).parameters[key].annotation)
+    annotation = str(model_parameters(name)[key].annotation)
     if key == "dropout":
         return dropout_rate
     if "Sequence" in annotation or "tuple" in annotation:
@@ -182,10 +215,11 @@ def flag(key: str) -> str:
 
 def networks_epilog() -> str:
     """The networks and the defaults of their options, for `train --help`."""
-    from .forecasting.model import MODELS, network_defaults
+    from .forecasting.model import network_defaults
+    from .models import list_models
 
     lines = ["networks (--network) and their options with defaults:"]
-    for name in MODELS:
+    for name in list_models():
         shown = " ".join(
             f"{flag(k)} {','.join(map(str, v)) if isinstance(v, tuple) else v}"
             for k, v in network_defaults(name).items()
@@ -194,50 +228,48 @@ def networks_epilog() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> ArgumentParser:
-    from . import __version__
-    from .forecasting.model import MODELS, Forecaster
+def data_args(p: argparse.ArgumentParser, column_required: bool) -> None:
+    p.add_argument("--data", required=True, help="CSV file with a header row")
+    p.add_argument(
+        "--column",
+        required=column_required,
+        help="the value column to forecast"
+        + ("" if column_required else " (default: the model's)"),
+    )
+    p.add_argument(
+        "--date-column",
+        help="the column of dates (default: the first named like one: date, Date, Month, "
+        "time, year, ...; 'none' for a file without dates)",
+    )
+    p.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
+
+
+def model_file_args(p: argparse.ArgumentParser) -> None:
+    """predict's and evaluate's: --model, the file train wrote, and the data to use it on."""
+    p.add_argument("--model", required=True, help="a run folder or model file written by train")
+    data_args(p, column_required=False)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def default_network() -> str:
+    """The network a Forecaster uses when none is named (its `model` argument's default)."""
+    from .forecasting.model import Forecaster
+
+    return inspect.signature(Forecaster).parameters["model"].default
+
+
+def add_train_arguments(train: argparse.ArgumentParser) -> None:
+    """train's options; the networks, their options, the transforms and the defaults shown
+    are read from the code (the zoo, the transforms, the Forecaster), none listed here."""
+    from .forecasting.model import Forecaster
     from .forecasting.threads import DEFAULT_THREADS
     from .forecasting.training import TRAIN_DEFAULTS
     from .forecasting.transforms import STRATEGIES
+    from .models import list_models
 
     FORECASTER = {**TRAIN_DEFAULTS, **Forecaster.EXTRA_DEFAULTS}  # what fit uses when not given
-
-    parser = ArgumentParser(
-        prog=PROG,
-        description="Forecast time series with a from-scratch LSTM (or any network of the zoo).",
-        epilog=f"'{PROG} COMMAND --help' shows each command's options.",
-    )
-    parser.add_argument("--version", action="version", version=_version_line(__version__))
-    commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", title="commands", parser_class=ArgumentParser
-    )
-    fmt = argparse.RawDescriptionHelpFormatter
-
-    def data_args(p: argparse.ArgumentParser, column_required: bool) -> None:
-        p.add_argument("--data", required=True, help="CSV file with a header row")
-        p.add_argument(
-            "--column",
-            required=column_required,
-            help="the value column to forecast"
-            + ("" if column_required else " (default: the model's)"),
-        )
-        p.add_argument(
-            "--date-column",
-            help="the column of dates (default: the first named like one: date, Date, Month, "
-            "time, year, ...; 'none' for a file without dates)",
-        )
-        p.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
-
-    train = commands.add_parser(
-        "train",
-        help="fit a model on all but the last values; score it; write a run folder",
-        description="Fit a network on all but the last --test-size values, score it and the "
-        "baselines on those, and write model.pt, metrics.json, forecast.csv, forecast.png "
-        "and history.png into --out.",
-        epilog=networks_epilog(),
-        formatter_class=fmt,
-    )
+    networks = list_models()
+    train.epilog = networks_epilog()
     data_args(train, column_required=True)
     train.add_argument(
         "--covariates", nargs="+", metavar="COLUMN",
@@ -249,8 +281,8 @@ def build_parser() -> ArgumentParser:
         "--test-fraction", type=fraction, default=0.1, help="else this fraction (default: 0.1)"
     )
     train.add_argument(
-        "--network", choices=MODELS, default=None, metavar="NAME",
-        help=f"one of {', '.join(MODELS)} (default: lstm)",
+        "--network", choices=networks, default=None, metavar="NAME",
+        help=f"one of {', '.join(networks)} (default: {default_network()})",
     )  # fmt: skip
     train.add_argument("--model", dest="network_deprecated", help=argparse.SUPPRESS)
     train.add_argument(
@@ -315,14 +347,33 @@ def build_parser() -> ArgumentParser:
         "--out", required=True, help="run folder to write (replaced if it holds a previous run)"
     )
 
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog=PROG,
+        description="Forecast time series with a from-scratch LSTM (or any network of the zoo).",
+        epilog=f"'{PROG} COMMAND --help' shows each command's options.",
+    )
+    parser.add_argument("--version", action=VersionAction)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=ArgumentParser
+    )
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    commands.add_parser(
+        "train",
+        help="fit a model on all but the last values; score it; write a run folder",
+        description="Fit a network on all but the last --test-size values, score it and the "
+        "baselines on those, and write model.pt, metrics.json, forecast.csv, forecast.png "
+        "and history.png into --out.",
+        formatter_class=fmt,
+        arguments=add_train_arguments,
+    )
     predict = commands.add_parser(
         "predict", help="forecast the steps after the data, with their dates",
         description="Forecast the --steps values after the end of --data with a trained model.",
     )  # fmt: skip
-    predict.add_argument(
-        "--model", required=True, help="a run folder or model file written by train"
-    )
-    data_args(predict, column_required=False)
+    model_file_args(predict)
     predict.add_argument("--steps", type=positive_int, required=True)
     predict.add_argument(
         "--level", type=fraction, default=LEVEL, help=f"interval level (default: {LEVEL})"
@@ -333,7 +384,6 @@ def build_parser() -> ArgumentParser:
         default=100,
         help="MC-dropout samples for the interval (default: 100)",
     )
-    predict.add_argument("--quiet", action="store_true", help="no progress bars")
     predict.add_argument("--out", help="CSV to write (default: print)")
 
     evaluate = commands.add_parser(
@@ -343,17 +393,13 @@ def build_parser() -> ArgumentParser:
         "--test-size picks the last values instead, refused if the model was trained on "
         "any of them unless --allow-overlap.",
     )  # fmt: skip
-    evaluate.add_argument(
-        "--model", required=True, help="a run folder or model file written by train"
-    )
-    data_args(evaluate, column_required=False)
+    model_file_args(evaluate)
     evaluate.add_argument("--test-size", type=positive_int, help="score the last N values")
     evaluate.add_argument(
         "--allow-overlap",
         action="store_true",
         help="score even values the model was trained on (warns)",
     )
-    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate.add_argument("--out", help="JSON file for the metrics")
 
     backtest = commands.add_parser(
@@ -391,8 +437,10 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def _version_line(version: str) -> str:
+def _version_line() -> str:
     import torch
+
+    from . import __version__ as version
 
     return f"{PROG} {version} (torch {torch.__version__}, Python {sys.version.split()[0]})"
 
@@ -457,11 +505,14 @@ def warn(message: str) -> None:
 
 def format_table(results: dict[str, dict[str, float]], season_length: int | None = None) -> str:
     """Markdown table: one row per forecaster, one column per metric (MAPE, sMAPE in %)."""
-    names = ["rmse", "mae", "mape", "smape", "r2", "mase"]
+    from .forecasting.baselines import BASELINES
+    from .forecasting.metrics import METRIC_NAMES as names
+
     headers = {"mape": "MAPE %", "smape": "sMAPE %", "r2": "R²"}
     lines = ["| forecaster | " + " | ".join(headers.get(n, n.upper()) for n in names) + " |"]
     lines.append("|---" * (len(names) + 1) + "|")
-    order = [w for w in TABLE_ORDER if w in results] + [w for w in results if w not in TABLE_ORDER]
+    first = ("model", *BASELINES)
+    order = [w for w in first if w in results] + [w for w in results if w not in first]
     for who in order:
         label = who
         if who == "seasonal_naive" and season_length == 1:
@@ -716,9 +767,12 @@ def train_and_report(
 
 
 def print_summary(summary: dict[str, Any], out: str) -> None:
+    from .forecasting.baselines import BASELINES
+
     print(
         format_table(
-            {k: v for k, v in summary.items() if k in TABLE_ORDER}, summary["season_length"]
+            {k: v for k, v in summary.items() if k in ("model", *BASELINES)},
+            summary["season_length"],
         )
     )
     line = (
@@ -769,19 +823,19 @@ def given(args: argparse.Namespace, *keys: str) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> int:
     from .forecasting import Forecaster
 
-    network = args.network or "lstm"
+    network = args.network or default_network()
     if args.network_deprecated is not None:
         warn(
             "train --model NAME is deprecated: use --network NAME "
             "(--model names a model file in predict and evaluate)"
         )
         if args.network is None:
-            from .forecasting.model import MODELS
+            from .models import list_models
 
-            if args.network_deprecated not in MODELS:
+            if args.network_deprecated not in list_models():
                 raise ValueError(
                     f"--network: unknown network {args.network_deprecated!r}; "
-                    f"choose from {', '.join(MODELS)}"
+                    f"choose from {', '.join(list_models())}"
                 )
             network = args.network_deprecated
     check_run_folder(args.out)

@@ -20,6 +20,7 @@ import lstm_scratch as ls
 from lstm_scratch.forecasting import (
     DataError,
     DataNormalizer,
+    WindowRegressor,
     chronological_split,
     coverage,
     fit_network,
@@ -181,7 +182,7 @@ def test_chronological_split_boundaries():
 def test_lstm_model_predict_refuses_non_positive_steps():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 2))
-    model = ls.LSTMModel({"sequence_length": 3, "hidden_size": 4, "epochs": 1, "device": "cpu"})
+    model = WindowRegressor({"sequence_length": 3, "hidden_size": 4, "epochs": 1, "device": "cpu"})
     model.fit(X, X[:, 0], verbose=False)
     for steps in (0, -1, 1.0):
         with pytest.raises((ValueError, TypeError), match="steps"):

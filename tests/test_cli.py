@@ -543,3 +543,42 @@ def test_backtest_writes_folds_and_scores_every_baseline(capsys, tmp_path):
     assert set(result["aggregate"]) >= {"model", "naive", "seasonal_naive", "drift"}
     assert "origin 114: model MAE" in stdout and "| seasonal_naive |" in stdout
     assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_cli_choices_are_the_codes_lists():
+    """Networks, their options, transforms, metric columns and baseline rows are read from
+    the code, none listed by hand in cli.py."""
+    from lstm_scratch import cli
+    from lstm_scratch.forecasting.baselines import BASELINES
+    from lstm_scratch.forecasting.metrics import METRIC_NAMES
+    from lstm_scratch.forecasting.model import network_defaults
+    from lstm_scratch.forecasting.transforms import STRATEGIES
+
+    train = cli.build_parser()._subparsers._group_actions[0].choices["train"]
+    train.format_help()  # its arguments are added when first used
+    actions = {a.dest: a for a in train._actions}
+    assert list(actions["network"].choices) == list_models()
+    assert tuple(actions["transform"].choices) == ("auto", *STRATEGIES)
+    keys = {key for name in list_models() for key in network_defaults(name)}
+    assert {d.removeprefix("net_") for d in actions if d.startswith("net_")} == keys
+    scores = dict.fromkeys(METRIC_NAMES, 0.0)
+    table = cli.format_table({"drift": scores, "model": scores, "naive": scores})
+    assert [row.split(" | ")[0][2:] for row in table.splitlines()[2:]] == [
+        name for name in ("model", *BASELINES) if name != "seasonal_naive"
+    ]
+    assert table.splitlines()[0].count("|") == len(METRIC_NAMES) + 2
+
+
+def test_top_level_help_does_not_build_train_options(capsys, monkeypatch):
+    """train's choices import the model zoo (torch); `lstm-scratch --help`, `--version`
+    and the other commands' help do not build them."""
+    from lstm_scratch import cli
+
+    def fail(parser):
+        raise AssertionError("train's options were built")
+
+    monkeypatch.setattr(cli, "add_train_arguments", fail)
+    for argv in (["--help"], ["predict", "--help"], ["evaluate", "--help"], ["--version"]):
+        assert run_cli(capsys, *argv)[0] == 0
+    with pytest.raises(AssertionError, match="train's options"):
+        main(["train", "--help"])

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lstm_scratch as ls
-from lstm_scratch.forecasting import serialization
+from lstm_scratch.forecasting import WindowRegressor, serialization
 
 torch.set_num_threads(1)
 
@@ -61,16 +61,37 @@ def test_forecaster_round_trip(forecaster, tmp_path):
     assert state["target_norm"] == forecaster.target_norm_.state_dict()  # fitted statistics
 
 
-def test_lstm_model_round_trip(tmp_path):
+def test_window_regressor_round_trip(tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(60, 2)), rng.normal(size=(60, 2))
-    model = ls.LSTMModel({"sequence_length": 5, "epochs": 1, "hidden_size": 4, "device": "cpu"})
+    model = WindowRegressor({"sequence_length": 5, "epochs": 1, "hidden_size": 4, "device": "cpu"})
     model.fit(X, y, verbose=False)
     model.save(tmp_path / "m.pt")
-    loaded = ls.LSTMModel.load(tmp_path / "m.pt")
+    loaded = WindowRegressor.load(tmp_path / "m.pt")
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-    with pytest.raises(ValueError, match="holds a LSTMModel, not a Forecaster"):
+    with pytest.raises(ValueError, match="holds a WindowRegressor, not a Forecaster"):
         ls.Forecaster.load(tmp_path / "m.pt")
+
+
+def test_lstm_model_is_the_deprecated_name_of_window_regressor(tmp_path):
+    """ls.LSTMModel warns, naming the new name, and behaves as WindowRegressor; a file
+    saved under the old kind "LSTMModel" still loads, by either name."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    config = {"sequence_length": 4, "epochs": 1, "hidden_size": 4, "device": "cpu"}
+    with pytest.warns(FutureWarning, match="use lstm_scratch.WindowRegressor"):
+        old = ls.LSTMModel(config)
+    assert isinstance(old, WindowRegressor)
+    old.fit(X, y, verbose=False)
+    old.KIND = "LSTMModel"  # a file as the former class wrote it
+    old.save(tmp_path / "old.pt")
+    assert torch.load(tmp_path / "old.pt", weights_only=True)["kind"] == "LSTMModel"
+    loaded = WindowRegressor.load(tmp_path / "old.pt")
+    np.testing.assert_array_equal(loaded.predict(X), old.predict(X))
+    with pytest.warns(FutureWarning, match="WindowRegressor"):
+        ls.LSTMModel.load(tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="holds a LSTMModel, not a Forecaster"):
+        ls.Forecaster.load(tmp_path / "old.pt")
 
 
 def test_save_is_atomic(forecaster, tmp_path, monkeypatch):

@@ -1,11 +1,17 @@
-"""Forecaster and LSTMModel: real learning, repeatability, multi-step, intervals, explanations."""
+"""Forecaster and WindowRegressor: learning, repeatability, multi-step, intervals, explanations."""
 
 import numpy as np
 import pytest
 import torch
 
 import lstm_scratch as ls
-from lstm_scratch.forecasting import DataError, coverage, integrated_gradients, naive
+from lstm_scratch.forecasting import (
+    DataError,
+    WindowRegressor,
+    coverage,
+    integrated_gradients,
+    naive,
+)
 
 torch.set_num_threads(1)  # tiny networks; avoids oversubscribing the test workers
 
@@ -186,7 +192,7 @@ def test_lstm_model_fit_predict_evaluate():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))
     y = X[:, 0] * 2 + np.concatenate([[0], X[:-1, 1]])  # depends on this row and the previous
-    model = ls.LSTMModel(
+    model = WindowRegressor(
         {
             "sequence_length": 4,
             "hidden_size": 16,
@@ -207,7 +213,7 @@ def test_lstm_model_fit_predict_evaluate():
 
 def test_lstm_model_autoregressive_steps():
     y = synthetic(200)[:, None]
-    model = ls.LSTMModel(
+    model = WindowRegressor(
         {"sequence_length": PERIOD, "hidden_size": 8, "epochs": 2, "device": "cpu"}
     )
     model.fit(y[:-1], y[1:, 0], verbose=False)  # next value

@@ -180,3 +180,41 @@ def test_attention_lstm_returns_its_weights():
     y, weights = model.forward_with_weights(torch.randn(B, T, F_IN))
     assert y.shape == (B, OUT) and weights.shape == (B, T)
     torch.testing.assert_close(weights.sum(1), torch.ones(B))
+
+
+def test_one_way_to_build_the_lstm_model():
+    """create_model("lstm") is the one way: LSTMNetwork is the class it builds (the zoo
+    gives it two layers and dropout 0.1), create_lstm_model is the same class from a dict,
+    and the former zoo class models.LSTMModel warns and builds through create_model. The
+    state_dict keys are nn.LSTM's under `lstm.` and the head's, as before."""
+    torch.manual_seed(0)
+    zoo = create_model("lstm", F_IN, OUT)
+    assert type(zoo) is ls.LSTMNetwork and zoo.lstm.num_layers == 2 and zoo.dropout == 0.1
+    assert type(ls.create_lstm_model({"input_size": F_IN})) is ls.LSTMNetwork
+    assert ls.LSTMNetwork(F_IN).lstm.num_layers == 1  # LSTMNetwork's own defaults stay torch's
+    reference = torch.nn.LSTM(F_IN, 64, 2, bidirectional=True).state_dict()
+    bilstm = create_model("bilstm", F_IN, OUT)
+    assert list(bilstm.state_dict()) == [f"lstm.{k}" for k in reference] + [
+        "head.weight", "head.bias"
+    ]
+    for old, name in (("LSTMModel", "lstm"), ("BiLSTMModel", "bilstm")):
+        with pytest.warns(FutureWarning, match=f"create_model\\('{name}'"):
+            model = getattr(ls.models, old)(F_IN, OUT, hidden_size=8)
+        assert type(model) is ls.LSTMNetwork
+        assert model.lstm.bidirectional == (name == "bilstm")
+        model.load_state_dict(create_model(name, F_IN, OUT, hidden_size=8).state_dict())
+
+
+def test_zoo_config_keys_are_the_classes_own_arguments():
+    """model_config reads each model's keyword arguments, less the zoo's contract (the two
+    sizes, and return_sequences: a zoo model answers (batch, output_size))."""
+    import inspect
+
+    from lstm_scratch.models import MODELS, model_config
+
+    for name in list_models():
+        own = inspect.signature(MODELS[name]).parameters
+        assert set(model_config(name)) == set(own) - {"input_size", "output_size",
+                                                      "return_sequences"}, name
+    with pytest.raises(ValueError, match="unknown config keys \\['return_sequences'\\]"):
+        create_model("lstm", F_IN, OUT, return_sequences=True)

@@ -15,6 +15,7 @@ import torch
 from reliability import refused
 
 import lstm_scratch as ls
+from lstm_scratch.forecasting import WindowRegressor
 from lstm_scratch.forecasting.serialization import CheckpointError
 
 FAST = {"epochs": 2, "device": "cpu", "hidden_size": 4}
@@ -90,10 +91,10 @@ def test_schema_violations_name_file_and_field(saved, change, field):
 def test_lstm_model_file_schema(tmp_path):
     X = np.random.default_rng(0).normal(size=(40, 2))
     path = tmp_path / "lm.pt"
-    ls.LSTMModel({"sequence_length": 4, **FAST}).fit(X, X[:, 0], verbose=False).save(path)
+    WindowRegressor({"sequence_length": 4, **FAST}).fit(X, X[:, 0], verbose=False).save(path)
     rewrite(path, edit_json("state", y_norm=None))
     with refused(CheckpointError, "lm.pt", "state.y_norm"):
-        ls.LSTMModel.load(path)
+        WindowRegressor.load(path)
 
 
 class Exploit:

@@ -1,4 +1,4 @@
-"""Nothing silent, forecasting: Forecaster, LSTMModel, DataNormalizer, metrics and the
+"""Nothing silent, forecasting: Forecaster, WindowRegressor, DataNormalizer, metrics and the
 training loop refuse a bad value before any work starts, naming the argument, and a
 training run that diverges is never returned as a model."""
 
@@ -10,7 +10,7 @@ import torch
 from reliability import refused
 
 import lstm_scratch as ls
-from lstm_scratch.forecasting import metrics
+from lstm_scratch.forecasting import WindowRegressor, metrics
 from lstm_scratch.forecasting.training import TrainingDivergedError, fit_network
 
 FAST = {"epochs": 2, "device": "cpu", "hidden_size": 4}
@@ -31,7 +31,7 @@ def fitted_with_covariates():
 @pytest.fixture(scope="module")
 def lstm_model():
     X = np.random.default_rng(0).normal(size=(60, 2))
-    return ls.LSTMModel({"sequence_length": 4, **FAST}).fit(X, X[:, 0], verbose=False)
+    return WindowRegressor({"sequence_length": 4, **FAST}).fit(X, X[:, 0], verbose=False)
 
 
 @pytest.mark.parametrize(
@@ -105,13 +105,13 @@ def test_evaluate_scores_one_series_only(fitted):
 def test_lstm_model_arguments(lstm_model):
     X = np.random.default_rng(0).normal(size=(60, 2))
     with refused(TypeError, "config"):
-        ls.LSTMModel("lstm")
+        WindowRegressor("lstm")
     with refused(TypeError, "sequence_length"):
-        ls.LSTMModel({"sequence_length": True})
+        WindowRegressor({"sequence_length": True})
     with refused(ValueError, "validation_split"):
-        ls.LSTMModel(FAST).fit(X, X[:, 0], validation_split=1.0)
+        WindowRegressor(FAST).fit(X, X[:, 0], validation_split=1.0)
     with refused(ValueError, "y"):
-        ls.LSTMModel(FAST).fit(X, X[:40, 0])
+        WindowRegressor(FAST).fit(X, X[:40, 0])
     with refused(ValueError, "X", "3", "2"):
         lstm_model.predict(np.ones((10, 3)))
     with refused(ValueError, "X", "sequence_length=4"):  # was a torch unfold error

@@ -14,7 +14,7 @@ backtest.py       rolling-origin evaluation
 explain.py        integrated gradients
 serialization.py  one-file, atomic, code-free save/load, checked against a schema
 validation.py     the argument checks every public method runs first
-model.py          build_network, Forecaster, LSTMModel
+model.py          build_network, Forecaster, WindowRegressor (LSTMModel: its deprecated name)
 """
 
 from .baselines import all_baselines, drift, naive, seasonal_naive
@@ -22,7 +22,7 @@ from .data import DataError, TimeSeries, chronological_split, fill_gaps, make_wi
 from .direction import direction_labels, direction_metrics
 from .explain import integrated_gradients
 from .metrics import all_metrics, mae, mape, mase, r2, rmse, smape
-from .model import Forecaster, LSTMModel, build_network
+from .model import Forecaster, LSTMModel, WindowRegressor, build_network
 from .serialization import CheckpointError
 from .training import TrainingDivergedError, fit_network
 from .transforms import DataNormalizer
@@ -36,6 +36,7 @@ __all__ = [
     "LSTMModel",
     "TimeSeries",
     "TrainingDivergedError",
+    "WindowRegressor",
     "all_baselines",
     "all_metrics",
     "build_network",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+BASELINES = ("naive", "seasonal_naive", "drift")  # the keys of all_baselines, in table order
+
 
 def _history(history: np.ndarray, steps: int) -> np.ndarray:
     x = np.asarray(history, dtype=np.float64).ravel()

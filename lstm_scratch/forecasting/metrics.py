@@ -70,15 +70,15 @@ def mase(
     return mae(y_true, y_pred) / scale if scale > 0 else float("nan")
 
 
+# The metrics of (y_true, y_pred) alone; MASE also needs the training series.
+PAIR_METRICS = {"rmse": rmse, "mae": mae, "mape": mape, "smape": smape, "r2": r2}
+METRIC_NAMES = (*PAIR_METRICS, "mase")  # the keys of all_metrics, in the order tables show
+
+
 def all_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, y_train: np.ndarray, season_length: int = 1
 ) -> dict[str, float]:
-    """Every metric above, keyed by lower-case name."""
-    return {
-        "rmse": rmse(y_true, y_pred),
-        "mae": mae(y_true, y_pred),
-        "mape": mape(y_true, y_pred),
-        "smape": smape(y_true, y_pred),
-        "r2": r2(y_true, y_pred),
-        "mase": float(mase(y_true, y_pred, y_train, season_length)),
-    }
+    """Every metric above, keyed by lower-case name (`METRIC_NAMES`)."""
+    scores = {name: metric(y_true, y_pred) for name, metric in PAIR_METRICS.items()}
+    scores["mase"] = float(mase(y_true, y_pred, y_train, season_length))
+    return scores

@@ -1,7 +1,7 @@
-"""Forecaster (series in, forecasts out) and LSTMModel (windows of features -> targets).
-
-Both build their network through `build_network`, train it with `training.fit_network`
-and save to one file with `serialization`.
+"""The estimators: Forecaster (series in, forecasts out) and WindowRegressor (windows of
+feature rows -> targets). Both fit, predict and save; neither is a network: each builds
+zoo networks (any of `models.list_models()`, "lstm" by default) through `build_network`,
+trains them with `training.fit_network` and saves to one file with `serialization`.
 
 Forecaster, multi-step strategy: a *direct* multi-output head predicts the next
 `horizon` values at once from the last `sequence_length` (transformed) values. Asking for
@@ -12,6 +12,7 @@ the window and the head is applied again, H steps at a time.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,7 +46,6 @@ from .uncertainty import mc_dropout, quantile_interval
 # The zoo's defaults suit large data sets; a forecaster fitted on a few hundred points
 # does better small, so these replace them (config can still set any of the model's keys).
 FORECAST_DEFAULTS: dict[str, dict[str, Any]] = {"lstm": {"hidden_size": 32, "num_layers": 1}}
-MODELS = tuple(list_models())
 
 
 def network_defaults(name: str) -> dict[str, Any]:
@@ -56,7 +56,8 @@ def network_defaults(name: str) -> dict[str, Any]:
 def build_network(
     name: str, input_size: int, output_size: int, config: Mapping[str, Any]
 ) -> nn.Module:
-    """The one place networks are made: a zoo model, (B, T, input_size) -> (B, output_size).
+    """An estimator's config -> `create_model(name, input_size, output_size, **keys)`, the
+    zoo's one way to build a network, (B, T, input_size) -> (B, output_size).
 
     config may hold more than the model's keys (training settings too); only the keys of
     `network_defaults(name)` are passed on.
@@ -69,6 +70,10 @@ def _split_config(
     model: str, config: Mapping[str, Any], extra: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Model keys + TRAIN_DEFAULTS + extra, overridden by config; unknown keys refused."""
+    if model not in list_models():
+        raise ValueError(
+            f"unknown model {model!r}; available models: {', '.join(list_models())}"
+        )
     defaults = {**network_defaults(model), **TRAIN_DEFAULTS, **extra}
     unknown = sorted(set(config) - set(defaults))
     if unknown:
@@ -135,8 +140,6 @@ class Forecaster:
         verbose: bool = True,
         **config: Any,
     ) -> None:
-        if model not in MODELS:
-            raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
         V.check_forecaster_args(horizon, sequence_length, seed, verbose)
         self.model_name = model
         self.horizon = horizon
@@ -672,10 +675,10 @@ def _loadable_device(saved: str) -> torch.device:
 
 
 # ======================================================================================
-class LSTMModel:
-    """A recurrent regressor on rows of features: window X[i-L+1 .. i] -> y[i].
+class WindowRegressor:
+    """A regressor on windows of feature rows: X[i-L+1 .. i] -> y[i], by a zoo network.
 
-        model = LSTMModel({"sequence_length": 20, "hidden_size": 32, "epochs": 30})
+        model = WindowRegressor({"sequence_length": 20, "hidden_size": 32, "epochs": 30})
         model.fit(X, y)            # X (samples, features), y (samples,) or (samples, targets)
         model.predict(X)           # one prediction per window: (samples - L + 1, ...)
         model.predict(X, steps=5)  # autoregressive: the 5 rows after the end of X
@@ -686,7 +689,7 @@ class LSTMModel:
     prediction back as the next row.
     """
 
-    KIND = "LSTMModel"
+    KIND = "WindowRegressor"
     EXTRA_DEFAULTS: dict[str, Any] = {
         "model": "lstm",
         "sequence_length": 10,
@@ -697,8 +700,6 @@ class LSTMModel:
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         config = V.check_mapping("config", config, "{'sequence_length': 20, 'epochs': 30}")
         model = config.get("model", self.EXTRA_DEFAULTS["model"])
-        if model not in MODELS:
-            raise ValueError(f"unknown model {model!r}; available models: {', '.join(MODELS)}")
         self.config = _split_config(model, config, self.EXTRA_DEFAULTS)
         V.check_training_values(self.config)
         V.check_network_config(model, self.config, 1)
@@ -720,9 +721,9 @@ class LSTMModel:
         validation_split: float = 0.1,
         verbose: bool = True,
         seed: int | None = None,
-    ) -> LSTMModel:
+    ) -> WindowRegressor:
         """Train on windows of X (samples, features) -> y; seed overrides config['seed']."""
-        V.check_lstm_model_fit(X, y, validation_split, verbose, seed)
+        V.check_window_regressor_fit(X, y, validation_split, verbose, seed)
         if seed is not None:
             self.config["seed"] = seed
         X, Y = _as_2d(X, "X"), _as_2d(y, "y")
@@ -761,7 +762,7 @@ class LSTMModel:
 
     def predict(self, X: np.ndarray, steps: int = 1) -> np.ndarray:
         network = self._fitted()
-        V.check_lstm_model_inputs(X, self._sizes()[0], self.config["sequence_length"])
+        V.check_window_regressor_inputs(X, self._sizes()[0], self.config["sequence_length"])
         V.check_int("steps", steps)
         X = _as_2d(X, "X")
         network.eval()
@@ -797,7 +798,7 @@ class LSTMModel:
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Metrics of the per-window predictions against y[L-1:] (MASE needs a season: left out)."""
         self._fitted()
-        V.check_lstm_model_inputs(
+        V.check_window_regressor_inputs(
             X, self._sizes()[0], self.config["sequence_length"], y, self._sizes()[1]
         )
         pred = self.predict(X)
@@ -808,7 +809,7 @@ class LSTMModel:
 
     def _fitted(self) -> nn.Module:
         if self.network is None:
-            raise RuntimeError("this LSTMModel is not fitted yet: call fit(X, y) first")
+            raise RuntimeError("this WindowRegressor is not fitted yet: call fit(X, y) first")
         return self.network
 
     def _sizes(self) -> tuple[int, int]:
@@ -830,8 +831,9 @@ class LSTMModel:
     @classmethod
     def load(
         cls, path: str | os.PathLike, map_location: str | torch.device | None = None
-    ) -> LSTMModel:
-        """A new LSTMModel from a file written by save (use as `model = LSTMModel.load(path)`)."""
+    ) -> WindowRegressor:
+        """A new WindowRegressor from a file written by save (`WindowRegressor.load(path)`);
+        files saved by its former name, LSTMModel, load too."""
         config, state, tensors = load_checkpoint(path, cls.KIND, map_location)
         with reading(path):
             self = cls(config)
@@ -848,3 +850,17 @@ class LSTMModel:
             )
             self.network.to(device).eval()
             return self
+
+
+class LSTMModel(WindowRegressor):
+    """Deprecated: the former name of `WindowRegressor` (it was easy to take for the zoo's
+    `models` networks, which are nn.Modules). Warns, then behaves as WindowRegressor."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        warnings.warn(
+            "lstm_scratch.LSTMModel is deprecated and will be removed: use "
+            "lstm_scratch.WindowRegressor (the same estimator under its new name)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(config)

@@ -74,7 +74,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "tensors": {"series.y": (Tensor,)},
         "normalizers": ("target_norm", "cov_norm"),
     },
-    "LSTMModel": {
+    "WindowRegressor": {
         "config": {"model": (str,), "sequence_length": (int,), "seed": (int,)},
         "state": {
             "x_norm": (dict,),
@@ -87,6 +87,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "normalizers": ("x_norm", "y_norm"),
     },
 }
+
+# Kinds files were saved under before a rename -> the kind they are now.
+RENAMED_KINDS: dict[str, str] = {"LSTMModel": "WindowRegressor"}
 
 # Any other kind (e.g. a bare network saved by save_checkpoint): dict config and state.
 ANY_KIND: dict[str, Any] = {"config": {}, "state": {}, "tensors": {}, "normalizers": ()}
@@ -279,8 +282,9 @@ def _check_payload(
             f"version {FORMAT_VERSION}; it was written by lstm-scratch "
             f"{payload.get('library_version', '?')}: load it with that version and save it again",
         )
-    if payload.get("kind") != kind:
-        raise fail("kind", f"holds a {payload.get('kind')}, not a {kind}")
+    stored = payload.get("kind")
+    if RENAMED_KINDS.get(stored, stored) != kind:
+        raise fail("kind", f"holds a {stored}, not a {kind}")
     schema = SCHEMAS.get(kind, ANY_KIND)
     sections = {}
     for section in ("config", "state"):

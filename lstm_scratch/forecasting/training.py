@@ -1,4 +1,4 @@
-"""The training loop: one function, `fit_network`, used by LSTMModel and Forecaster.
+"""The training loop: one function, `fit_network`, used by WindowRegressor and Forecaster.
 
 Per epoch, for each mini-batch (shuffled with a generator seeded by seed + epoch):
     loss = mean((network(X_b) - Y_b)^2) / accumulation_steps     backward()

@@ -248,7 +248,7 @@ def check_test_series(name: str, value: object) -> np.ndarray:
     return series.reshape(-1)
 
 
-def check_lstm_model_fit(
+def check_window_regressor_fit(
     X: object, y: object, validation_split: object, verbose: object, seed: object
 ) -> None:
     features = check_series("X", X)
@@ -261,7 +261,7 @@ def check_lstm_model_fit(
     check_optional_int("seed", seed, 0)
 
 
-def check_lstm_model_inputs(
+def check_window_regressor_inputs(
     X: object, n_features: int, window: int, y: object = None, n_targets: int | None = None
 ) -> None:
     """predict / evaluate: X with the fitted feature count and at least one window of rows,

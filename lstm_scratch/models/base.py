@@ -27,11 +27,14 @@ def check_input(x: Tensor, input_size: int, model: str, module: nn.Module) -> No
         )
 
 
-def top_layer_final(h_n: Tensor, num_directions: int) -> Tensor:
-    """h_n (L*D, B, H) -> (B, D*H): the top layer's final states, directions side by side.
+def top_layer_final(state: Tensor | tuple[Tensor, Tensor], num_directions: int) -> Tensor:
+    """The final state of an LSTM (h_n, c_n) or a GRU h_n, h_n (L*D, B, H) -> (B, D*H):
+    the top layer's final hidden states, directions side by side.
 
     For a bidirectional layer the reverse direction's final state is at t = 0, having read
     the whole sequence; output[:, -1] would hold a reverse state that has seen one step.
+    For padded batches h_n is each sequence's own end.
     """
+    h_n = state[0] if isinstance(state, tuple) else state  # LSTM (h_n, c_n), GRU h_n
     top = h_n[-num_directions:]  # (D, B, H)
     return top.transpose(0, 1).reshape(h_n.size(1), -1)  # (B, D*H)

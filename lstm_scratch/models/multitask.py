@@ -68,9 +68,8 @@ class MultiTaskModel(nn.Module):
     def encode(self, x: Tensor) -> Tensor:
         """x (B, T, F) -> e (B, H): the top layer's final hidden state, shared by the heads."""
         check_input(x, self.input_size, "multitask", self)
-        _, state = self.encoder(x)
-        h_n = state[0] if isinstance(state, tuple) else state  # LSTM (h_n, c_n), GRU h_n
-        return top_layer_final(h_n, 1)  # (B, H)
+        _, state = self.encoder(x)  # LSTM (h_n, c_n) or GRU h_n
+        return top_layer_final(state, 1)  # (B, H)
 
     def forward(self, x: Tensor, per_task: bool = False) -> Tensor | dict[str, Tensor]:
         """The regression head (B, O); with per_task=True every head's output by task name."""

@@ -6,6 +6,8 @@
     attention_lstm    x -> StackedLSTM -> AttentionPooling over all outputs -> dropout -> Linear
 
 Dropout is applied between recurrent layers and before the head, in training mode only.
+`lstm` and `bilstm` are `LSTMNetwork`s (the zoo gives them two layers and dropout 0.1, see
+models/__init__.py); LSTMNetwork's own defaults, one layer and no dropout, are torch's.
 """
 
 from __future__ import annotations
@@ -14,46 +16,58 @@ from torch import Tensor, nn
 
 from .. import functional as F
 from ..attention import AttentionPooling
-from ..checks import check_positive_int, check_probability
+from ..checks import check_bool, check_positive_int, check_probability
 from ..conv import CausalConv1d
 from ..gru import GRU
 from ..lstm import StackedLSTM
-from ..network import LSTMNetwork
 from .base import check_input, top_layer_final
 
 
-class LSTMModel(LSTMNetwork):
-    """lstm: our `LSTMNetwork` (StackedLSTM + head on the last step) under the zoo's contract."""
+class LSTMNetwork(nn.Module):
+    """StackedLSTM (batch first) + dropout + linear head:
 
-    name = "lstm"
-    bidirectional = False
+        x (B, T, F) --StackedLSTM--> outputs (B, T, D*H_out), h_n
+            head on the last step: y = W [h_n forward ; h_n reverse] + b  (B, O)
+            head on every step:    y = W outputs_t + b                    (B, T, O)
+
+    For the last step the final hidden states of the top layer are used rather than
+    outputs[:, -1] (see `top_layer_final`). `dropout` is used between LSTM layers and
+    before the head; `return_sequences=True` puts the head on every step.
+    """
 
     def __init__(
         self,
         input_size: int,
-        output_size: int,
         hidden_size: int = 64,
-        num_layers: int = 2,
-        dropout: float = 0.1,
+        num_layers: int = 1,
+        output_size: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
         proj_size: int = 0,
         layer_norm: bool = False,
         init: str = "orthogonal",
+        return_sequences: bool = False,
     ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, output_size, dropout, self.bidirectional,
-            proj_size, layer_norm, init,
+        super().__init__()
+        self.output_size = check_positive_int("output_size", output_size)
+        self.dropout = check_probability("dropout", dropout)
+        self.return_sequences = check_bool("return_sequences", return_sequences)
+        self.lstm = StackedLSTM(
+            input_size, hidden_size, num_layers, batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0, bidirectional=bidirectional,
+            proj_size=proj_size, layer_norm=layer_norm, init=init,
         )
+        self.head = nn.Linear(self.lstm.output_size * self.lstm.num_directions, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.lstm.input_size, self.name, self)
-        return super().forward(x)
-
-
-class BiLSTMModel(LSTMModel):
-    """bilstm: `lstm` with both directions; the head reads both final states."""
-
-    name = "bilstm"
-    bidirectional = True
+        """x (B, T, F) -> (B, O), or (B, T, O) with return_sequences."""
+        check_input(x, self.lstm.input_size, type(self).__name__, self)
+        outputs, state = self.lstm(x)  # (B, T, D*H_out), ((L*D, B, H_out), (L*D, B, H))
+        if self.return_sequences:
+            features = outputs
+        else:
+            features = top_layer_final(state, self.lstm.num_directions)  # (B, D*H_out)
+        return self.head(F.dropout(features, self.dropout, self.training))
 
 
 class GRUModel(nn.Module):
@@ -112,8 +126,9 @@ class CNNLSTMModel(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.input_size, "cnn_lstm", self)
         features = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T, C)
-        _, (h_n, _) = self.lstm(F.dropout(features, self.dropout, self.training))
-        return self.head(F.dropout(h_n[-1], self.dropout, self.training))  # (B, O)
+        _, state = self.lstm(F.dropout(features, self.dropout, self.training))
+        final = top_layer_final(state, 1)  # (B, H)
+        return self.head(F.dropout(final, self.dropout, self.training))  # (B, O)
 
 
 class AttentionLSTMModel(nn.Module):
