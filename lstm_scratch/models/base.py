@@ -1,6 +1,8 @@
-"""What every model in the zoo shares: the input check and the last-step features."""
+"""What the zoo's models share: the input check, the recurrent encoder, its final features."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -38,3 +40,15 @@ def top_layer_final(state: Tensor | tuple[Tensor, Tensor], num_directions: int) 
     h_n = state[0] if isinstance(state, tuple) else state  # LSTM (h_n, c_n), GRU h_n
     top = h_n[-num_directions:]  # (D, B, H)
     return top.transpose(0, 1).reshape(h_n.size(1), -1)  # (B, D*H)
+
+
+def recurrent_encoder(
+    cls: type[nn.Module], input_size: int, hidden_size: int, num_layers: int, dropout: float,
+    **options: Any,
+) -> nn.Module:
+    """cls (our StackedLSTM or GRU), batch first, with `dropout` between its layers: none
+    with one layer, where there is nothing between (torch warns about such a dropout)."""
+    return cls(
+        input_size, hidden_size, num_layers, batch_first=True,
+        dropout=dropout if num_layers > 1 else 0.0, **options,
+    )

@@ -31,7 +31,7 @@ from .. import functional as F
 from ..checks import check_positive_int, check_probability
 from ..gru import GRU
 from ..lstm import StackedLSTM
-from .base import check_input, top_layer_final
+from .base import check_input, recurrent_encoder, top_layer_final
 
 TASKS = ("regression", "direction")
 DIRECTIONS = ("down", "flat", "up")  # class indices 0, 1, 2
@@ -56,10 +56,7 @@ class MultiTaskModel(nn.Module):
         self.input_size = check_positive_int("input_size", input_size)
         self.dropout = check_probability("dropout", dropout)
         recurrent = StackedLSTM if encoder == "lstm" else GRU
-        self.encoder = recurrent(
-            input_size, hidden_size, num_layers, batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
+        self.encoder = recurrent_encoder(recurrent, input_size, hidden_size, num_layers, dropout)
         self.heads = nn.ModuleDict({
             "regression": nn.Linear(hidden_size, check_positive_int("output_size", output_size)),
             "direction": nn.Linear(hidden_size, len(DIRECTIONS)),

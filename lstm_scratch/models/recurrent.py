@@ -20,20 +20,51 @@ from ..checks import check_bool, check_positive_int, check_probability
 from ..conv import CausalConv1d
 from ..gru import GRU
 from ..lstm import StackedLSTM
-from .base import check_input, top_layer_final
+from .base import check_input, recurrent_encoder, top_layer_final
 
 
-class LSTMNetwork(nn.Module):
-    """StackedLSTM (batch first) + dropout + linear head:
+class RecurrentRegressor(nn.Module):
+    """A recurrent encoder (batch first) + dropout + a linear head:
 
-        x (B, T, F) --StackedLSTM--> outputs (B, T, D*H_out), h_n
+        x (B, T, F) --encoder--> outputs (B, T, D*H_out), final state
             head on the last step: y = W [h_n forward ; h_n reverse] + b  (B, O)
             head on every step:    y = W outputs_t + b                    (B, T, O)
 
-    For the last step the final hidden states of the top layer are used rather than
-    outputs[:, -1] (see `top_layer_final`). `dropout` is used between LSTM layers and
-    before the head; `return_sequences=True` puts the head on every step.
+    For the last step the top layer's final hidden states are used rather than
+    outputs[:, -1] (see `top_layer_final`). Subclasses build the encoder and name it
+    (`encoder_name`: the state_dict keys are `lstm.*` / `gru.*`, then `head.*`).
     """
+
+    encoder_name: str
+
+    def __init__(
+        self, encoder: nn.Module, output_size: int, dropout: float, return_sequences: bool
+    ) -> None:
+        super().__init__()
+        self.output_size = check_positive_int("output_size", output_size)
+        self.dropout = check_probability("dropout", dropout)
+        self.return_sequences = check_bool("return_sequences", return_sequences)
+        self.add_module(self.encoder_name, encoder)
+        self.head = nn.Linear(encoder.output_size * encoder.num_directions, output_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (B, T, F) -> (B, O), or (B, T, O) with return_sequences."""
+        encoder = getattr(self, self.encoder_name)
+        check_input(x, encoder.input_size, type(self).__name__, self)
+        outputs, state = encoder(x)  # (B, T, D*H_out), h_n (L*D, B, H_out) or (h_n, c_n)
+        if self.return_sequences:
+            features = outputs
+        else:
+            features = top_layer_final(state, encoder.num_directions)  # (B, D*H_out)
+        return self.head(F.dropout(features, self.dropout, self.training))
+
+
+class LSTMNetwork(RecurrentRegressor):
+    """Our StackedLSTM + dropout + a linear head (see RecurrentRegressor). `dropout` is
+    used between LSTM layers and before the head; `return_sequences=True` puts the head
+    on every step."""
+
+    encoder_name = "lstm"
 
     def __init__(
         self,
@@ -48,30 +79,18 @@ class LSTMNetwork(nn.Module):
         init: str = "orthogonal",
         return_sequences: bool = False,
     ) -> None:
-        super().__init__()
-        self.output_size = check_positive_int("output_size", output_size)
-        self.dropout = check_probability("dropout", dropout)
-        self.return_sequences = check_bool("return_sequences", return_sequences)
-        self.lstm = StackedLSTM(
-            input_size, hidden_size, num_layers, batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0, bidirectional=bidirectional,
-            proj_size=proj_size, layer_norm=layer_norm, init=init,
+        check_probability("dropout", dropout)
+        lstm = recurrent_encoder(
+            StackedLSTM, input_size, hidden_size, num_layers, dropout,
+            bidirectional=bidirectional, proj_size=proj_size, layer_norm=layer_norm, init=init,
         )
-        self.head = nn.Linear(self.lstm.output_size * self.lstm.num_directions, output_size)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """x (B, T, F) -> (B, O), or (B, T, O) with return_sequences."""
-        check_input(x, self.lstm.input_size, type(self).__name__, self)
-        outputs, state = self.lstm(x)  # (B, T, D*H_out), ((L*D, B, H_out), (L*D, B, H))
-        if self.return_sequences:
-            features = outputs
-        else:
-            features = top_layer_final(state, self.lstm.num_directions)  # (B, D*H_out)
-        return self.head(F.dropout(features, self.dropout, self.training))
+        super().__init__(lstm, output_size, dropout, return_sequences)
 
 
-class GRUModel(nn.Module):
+class GRUModel(RecurrentRegressor):
     """gru: our GRU + dropout + a linear head on the top layer's final states."""
+
+    encoder_name = "gru"
 
     def __init__(
         self,
@@ -84,20 +103,12 @@ class GRUModel(nn.Module):
         layer_norm: bool = False,
         init: str = "orthogonal",
     ) -> None:
-        super().__init__()
-        self.dropout = check_probability("dropout", dropout)
-        self.gru = GRU(
-            input_size, hidden_size, num_layers, batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0, bidirectional=bidirectional,
-            layer_norm=layer_norm, init=init,
+        check_probability("dropout", dropout)
+        gru = recurrent_encoder(
+            GRU, input_size, hidden_size, num_layers, dropout,
+            bidirectional=bidirectional, layer_norm=layer_norm, init=init,
         )
-        self.head = nn.Linear(hidden_size * self.gru.num_directions, output_size)
-
-    def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.gru.input_size, "gru", self)
-        _, h_n = self.gru(x)  # (L*D, B, H)
-        features = top_layer_final(h_n, self.gru.num_directions)  # (B, D*H)
-        return self.head(F.dropout(features, self.dropout, self.training))
+        super().__init__(gru, output_size, dropout, return_sequences=False)
 
 
 class CNNLSTMModel(nn.Module):
@@ -119,8 +130,7 @@ class CNNLSTMModel(nn.Module):
         self.conv = CausalConv1d(
             input_size, check_positive_int("conv_channels", conv_channels), kernel_size
         )
-        self.lstm = StackedLSTM(conv_channels, hidden_size, num_layers, batch_first=True,
-                                dropout=dropout if num_layers > 1 else 0.0)
+        self.lstm = recurrent_encoder(StackedLSTM, conv_channels, hidden_size, num_layers, dropout)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -146,9 +156,9 @@ class AttentionLSTMModel(nn.Module):
     ) -> None:
         super().__init__()
         self.dropout = check_probability("dropout", dropout)
-        self.lstm = StackedLSTM(input_size, hidden_size, num_layers, batch_first=True,
-                                dropout=dropout if num_layers > 1 else 0.0,
-                                bidirectional=bidirectional)
+        self.lstm = recurrent_encoder(
+            StackedLSTM, input_size, hidden_size, num_layers, dropout, bidirectional=bidirectional
+        )
         width = hidden_size * self.lstm.num_directions
         self.pool = AttentionPooling(width, attention_size)
         self.head = nn.Linear(width, output_size)
