@@ -4,7 +4,7 @@
                                                         # results/hostile_inputs-<date>.{json,md}
     python benchmarks/hostile_inputs.py --label main --verbose
 
-Each case calls a public entry point (modules, create_model, Forecaster, LSTMModel,
+Each case calls a public entry point (modules, create_model, Forecaster, WindowRegressor,
 DataNormalizer, metrics, fit_network, model files, saving) the wrong way. A case is
 
     clean    the expected exception type, a one-line message that names the argument
@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 import lstm_scratch as ls
-from lstm_scratch.forecasting import metrics
+from lstm_scratch.forecasting import WindowRegressor, metrics
 from lstm_scratch.forecasting.training import fit_network
 
 RESULTS = pathlib.Path(__file__).parent / "results"
@@ -120,7 +120,7 @@ F = ls.Forecaster(horizon=3, sequence_length=8, verbose=False, **FAST).fit(Y)
 F_COV = ls.Forecaster(horizon=3, sequence_length=8, verbose=False, **FAST).fit(Y, X2)
 LX = np.random.default_rng(0).normal(size=(80, 2))
 LY = LX[:, 0] * 2
-LM = ls.LSTMModel({"sequence_length": 4, **FAST}).fit(LX, LY, verbose=False)
+LM = WindowRegressor({"sequence_length": 4, **FAST}).fit(LX, LY, verbose=False)
 WORK = pathlib.Path(tempfile.mkdtemp(prefix="hostile-"))
 MODEL = WORK / "model.pt"
 F.save(MODEL)
@@ -360,7 +360,7 @@ def divergence() -> None:
     case(g, "Forecaster learning_rate=1e30 (finite, diverges)",
          forecaster(learning_rate=1e30, clip_norm=None, epochs=3), diverged, ["learning_rate"])
     case(g, "LSTMModel learning_rate=1e30",
-         lambda: ls.LSTMModel({"sequence_length": 4, **FAST, "learning_rate": 1e30,
+         lambda: WindowRegressor({"sequence_length": 4, **FAST, "learning_rate": 1e30,
                                "clip_norm": None}).fit(LX, LY, verbose=False),
          diverged, ["learning_rate"])
 
@@ -437,7 +437,7 @@ def normalizer_and_metrics() -> None:
 
 def lstm_model() -> None:
     g = "LSTMModel"
-    M = ls.LSTMModel
+    M = WindowRegressor
     case(g, "LSTMModel('config')", lambda: M("config"), TypeError, ["config"])
     for key, value, error in [("sequence_length", True, TypeError),
                               ("sequence_length", 0, ValueError),
@@ -592,7 +592,7 @@ def model_files() -> None:
         ("LSTMModel config sequence_length -1",
          altered(LPAYLOAD, "l4.pt", "config", sequence_length=-1), ["l4.pt", "sequence_length"]),
     ]:
-        case(g, label, lambda p=path: ls.LSTMModel.load(p), bad, words, one_line=True)
+        case(g, label, lambda p=path: WindowRegressor.load(p), bad, words, one_line=True)
 
     marker = WORK / "pwned.txt"
     no_advice = ("weights_only",)
