@@ -95,13 +95,9 @@ class CausalConv1d(nn.Module):
 
 
 class MultiScaleConv(nn.Module):
-    """Parallel causal convolutions of several kernel sizes, fused to one channel width.
-
-        branch_k = CausalConv1d(C_in, C_out, k)(x)           (B, C_out, T), k in kernel_sizes
-        y        = W_fuse ReLU([branch_3; branch_5; ...])    (B, C_out, T), a 1x1 convolution
-
-    Each branch sees a different window of the past (k d steps); the 1x1 fusion learns
-    how to mix the scales at every step.
+    """Parallel causal convolutions of several kernel sizes, fused to one channel width
+    by a 1x1 convolution (see forward). Each branch sees a different window of the past
+    ((k - 1) d + 1 steps); the fusion learns how to mix the scales at every step.
     """
 
     def __init__(
@@ -123,5 +119,10 @@ class MultiScaleConv(nn.Module):
         return max(branch.receptive_field for branch in self.branches)
 
     def forward(self, x: Tensor) -> Tensor:
+        """x (B, C_in, T) -> y (B, C_out, T):
+
+            branch_k = CausalConv1d(C_in, C_out, k)(x)           (B, C_out, T), k in kernel_sizes
+            y        = fuse(ReLU([branch_3; branch_5; ...]))     fuse: a 1x1 convolution
+        """
         scales = torch.cat([branch(x) for branch in self.branches], dim=-2)  # (B, n C_out, T)
         return self.fuse(torch.relu(scales))  # (B, C_out, T)

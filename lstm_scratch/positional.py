@@ -29,6 +29,7 @@ class PositionalEncoding(nn.Module):
         self.register_buffer("pe", F.sinusoidal_positions(max_len, d_model), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = dropout(x + PE[:T]), x (B, T, d_model) or (T, B, d_model) if not batch_first."""
         if x.dim() != 3 or x.size(-1) != self.d_model:
             layout = "batch, time" if self.batch_first else "time, batch"
             raise ValueError(f"x should be ({layout}, {self.d_model}), got {tuple(x.shape)}")

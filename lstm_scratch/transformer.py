@@ -1,12 +1,7 @@
 """A transformer encoder layer built from our MultiheadAttention, a drop-in for
-torch.nn.TransformerEncoderLayer (same submodule names, so state_dicts move both ways).
-
-    post-norm (norm_first=False, torch's default and Vaswani et al. 2017):
-        x = LN1(x + drop(SA(x)));        x = LN2(x + drop(FF(x)))
-    pre-norm (norm_first=True, Xiong et al. 2020; trains without warm-up):
-        x = x + drop(SA(LN1(x)));        x = x + drop(FF(LN2(x)))
-
-    SA(x) = MultiheadAttention(x, x, x),  FF(x) = W_2 drop(act(W_1 x + b_1)) + b_2
+torch.nn.TransformerEncoderLayer (same submodule names, so state_dicts move both ways);
+post-norm (torch's default, Vaswani et al. 2017) or pre-norm (Xiong et al. 2020), the
+equations in `TransformerEncoderLayer.forward`.
 """
 
 from __future__ import annotations
@@ -76,6 +71,8 @@ class TransformerEncoderLayer(nn.Module):
         return self._drop(out)
 
     def _feed_forward(self, x: Tensor) -> Tensor:
+        """drop(FF(x)), FF(x) = W_2 drop(act(W_1 x + b_1)) + b_2 (W_1, b_1: linear1; W_2, b_2:
+        linear2)."""
         hidden = self._drop(ACTIVATIONS[self.activation](self.linear1(x)))  # (.., dim_ff)
         return self._drop(self.linear2(hidden))
 
@@ -85,6 +82,14 @@ class TransformerEncoderLayer(nn.Module):
         src_mask: Tensor | None = None,
         src_key_padding_mask: Tensor | None = None,
     ) -> Tensor:
+        """With SA(x) = self_attn(x, x, x) (`_attend` gives drop(SA)), FF (`_feed_forward`
+        gives drop(FF)) and LN1, LN2 = norm1, norm2:
+
+            post-norm (norm_first=False, torch's default; Vaswani et al. 2017):
+                x = LN1(x + drop(SA(x)));        x = LN2(x + drop(FF(x)))
+            pre-norm (norm_first=True, Xiong et al. 2020; trains without warm-up):
+                x = x + drop(SA(LN1(x)));        x = x + drop(FF(LN2(x)))
+        """
         x = src
         if self.norm_first:
             x = x + self._attend(self.norm1(x), src_mask, src_key_padding_mask)

@@ -1,11 +1,5 @@
-"""Forecast accuracy metrics: y (n,) actual, f (n,) forecast, e = y - f.
-
-RMSE  = sqrt(mean(e^2))                 MAE   = mean(|e|)
-MAPE  = 100 mean(|e| / |y|)             sMAPE = 100 mean(2|e| / (|y| + |f|))
-R^2   = 1 - sum(e^2) / sum((y - mean y)^2)
-MASE  = MAE / mean(|x_t - x_{t-m}|)     x = the training series, m = season length:
-        below 1 means better, in-sample, than the seasonal naive forecast.
-"""
+"""Forecast accuracy metrics of y (n,) actual against f (n,) forecast, e = y - f: RMSE,
+MAE, MAPE, sMAPE, R^2 and MASE, each equation in its function's docstring."""
 
 from __future__ import annotations
 
@@ -27,24 +21,27 @@ def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """RMSE = sqrt(mean((y - f)^2))."""
     y, f = _pair(y_true, y_pred)
     return float(np.sqrt(np.mean((y - f) ** 2)))
 
 
 def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """MAE = mean(|y - f|)."""
     y, f = _pair(y_true, y_pred)
     return float(np.mean(np.abs(y - f)))
 
 
 def mape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """In percent; undefined (inf) when an actual value is 0."""
+    """MAPE = 100 mean(|y - f| / |y|), in percent; undefined (inf) when an actual y is 0."""
     y, f = _pair(y_true, y_pred)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(100 * np.mean(np.abs(y - f) / np.abs(y)))
 
 
 def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """In percent, between 0 and 200; a pair of zeros counts as a perfect forecast."""
+    """sMAPE = 100 mean(2 |y - f| / (|y| + |f|)), in percent, between 0 and 200; a pair of
+    zeros counts as a perfect forecast."""
     y, f = _pair(y_true, y_pred)
     denominator = np.abs(y) + np.abs(f)
     ratio = np.divide(2 * np.abs(y - f), denominator, out=np.zeros_like(y), where=denominator > 0)
@@ -52,6 +49,7 @@ def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """R^2 = 1 - sum((y - f)^2) / sum((y - mean(y))^2); NaN for a constant y."""
     y, f = _pair(y_true, y_pred)
     total = np.sum((y - y.mean()) ** 2)
     return float(1 - np.sum((y - f) ** 2) / total) if total > 0 else float("nan")
@@ -60,7 +58,8 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def mase(
     y_true: np.ndarray, y_pred: np.ndarray, y_train: np.ndarray, season_length: int = 1
 ) -> float:
-    """MAE scaled by the in-sample MAE of the seasonal naive forecast on y_train."""
+    """MASE = MAE / mean_t |x_t - x_{t-m}|, x = y_train, m = season_length: the MAE scaled
+    by the in-sample MAE of the seasonal naive forecast; below 1 is better than it."""
     x = check_series("y_train", y_train).ravel()
     if len(x) <= season_length:
         raise ValueError(

@@ -50,7 +50,12 @@ class DataNormalizer:
 
     # --- fitting ------------------------------------------------------------------
     def fit(self, x: np.ndarray) -> DataNormalizer:
-        """Learn the statistics from x (T,) or (T, F): pass the training split only."""
+        """Learn the statistics from x (T,) or (T, F): pass the training split only.
+
+            zscore:          shift = mean(x),  scale = std(x)
+            minmax:          shift = min(x),   scale = max(x) - min(x)
+            log_ratio, diff: shift = mean(r),  scale = std(r),  r = `_changes(x)`
+        (scale floored at TINY, so a constant series does not divide by zero)"""
         x = self._check(x)
         if self.strategy == "zscore":
             self.stats = {"shift": x.mean(axis=0), "scale": np.maximum(x.std(axis=0), TINY)}
@@ -67,7 +72,8 @@ class DataNormalizer:
 
     # --- forward and inverse ------------------------------------------------------
     def transform(self, x: np.ndarray) -> np.ndarray:
-        """x -> z, the same shape (log_ratio: one step shorter along time)."""
+        """x -> z = (x - shift) / scale, x replaced by its changes r_t first for log_ratio
+        and diff (then z is one step shorter along time)."""
         stats = self._fitted()
         x = self._check(x)
         columns = np.shape(stats["shift"])
@@ -83,7 +89,12 @@ class DataNormalizer:
     def inverse_transform(
         self, z: np.ndarray, last_value: np.ndarray | float | None = None
     ) -> np.ndarray:
-        """z -> x exactly. log_ratio needs `last_value`: the observed level just before z[0]."""
+        """z -> x exactly: x = z scale + shift, then for the changes, from x_0 = last_value
+        (the observed level just before z[0]; needed by log_ratio and diff):
+
+            diff:       x_t = x_0 + sum_{k<=t} d_k
+            log_ratio:  x_t = x_0 prod_{k<=t} (exp(r_k) - eps)
+        """
         stats = self._fitted()
         z = np.asarray(z, dtype=np.float64)
         x = z * stats["scale"] + stats["shift"]

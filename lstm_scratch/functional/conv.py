@@ -1,19 +1,5 @@
-"""Causal dilated 1-D convolution as padding + unfold + one matrix product.
-
-For input x (B, C, T), weight W (O, C, K), bias b (O,) and dilation d, the causal
-convolution looks only at the present and the past:
-
-    y[b, o, t] = b_o + sum_{c, k} W[o, c, k] * x[b, c, t - (K - 1 - k) d]
-
-with x = 0 before t = 0. Written out:
-
-    1. pad (K - 1) d zeros on the left of the time axis        (B, C, T + (K-1)d)
-    2. unfold windows of span (K - 1) d + 1, one per output t  (B, C, T, (K-1)d + 1)
-    3. keep every d-th element of each window: the K taps      (B, C, T, K)
-    4. one matrix product with W flattened to (O, C K)         (B, T, O)
-
-This equals torch's conv1d applied to pad_left(x) with W, b and dilation d: cross-correlation.
-The receptive field of one such convolution is (K - 1) d + 1 steps.
+"""Causal dilated 1-D convolution as padding + unfold + one matrix product
+(`causal_conv1d`), and weight normalisation (`weight_norm`).
 """
 
 from __future__ import annotations
@@ -27,7 +13,21 @@ from .basic import linear
 def causal_conv1d(
     x: Tensor, weight: Tensor, bias: Tensor | None = None, dilation: int = 1
 ) -> Tensor:
-    """Causal dilated convolution of x (B, C, T) with weight (O, C, K); returns (B, O, T)."""
+    """Causal dilated convolution of x (B, C, T) with weight W (O, C, K), bias b (O,) and
+    dilation d -> y (B, O, T). It looks only at the present and the past:
+
+        y[b, o, t] = b_o + sum_{c, k} W[o, c, k] * x[b, c, t - (K - 1 - k) d]
+
+    with x = 0 before t = 0. Written out:
+
+        1. pad (K - 1) d zeros on the left of the time axis        (B, C, T + (K-1)d)
+        2. unfold windows of span (K - 1) d + 1, one per output t  (B, C, T, (K-1)d + 1)
+        3. keep every d-th element of each window: the K taps      (B, C, T, K)
+        4. one matrix product with W flattened to (O, C K)         (B, T, O)
+
+    This equals torch's conv1d applied to pad_left(x) with W, b and dilation d
+    (cross-correlation). The receptive field is (K - 1) d + 1 steps.
+    """
     B, C, T = x.shape
     O, _, K = weight.shape
     span = (K - 1) * dilation + 1

@@ -1,13 +1,7 @@
 """Sinusoidal positional encoding (Vaswani et al. 2017, section 3.5).
 
 Attention is blind to order; adding a position-dependent vector to each step fixes
-that. For position pos and feature pairs i = 0, 1, ... of a d-dimensional model:
-
-    PE(pos, 2i)     = sin(pos / 10000^(2i / d))
-    PE(pos, 2i + 1) = cos(pos / 10000^(2i / d))
-
-Each pair is a rotation at its own frequency, so PE(pos + k) is a linear function of
-PE(pos) for every offset k. With odd d the last feature is a sine with no cosine partner.
+that (the equations are in `sinusoidal_positions`).
 """
 
 from __future__ import annotations
@@ -22,7 +16,15 @@ def sinusoidal_positions(
     dtype: torch.dtype | None = None,
     device: torch.device | str | None = None,
 ) -> Tensor:
-    """The table PE (length, d_model) of the equations above."""
+    """The table PE (length, d_model): for position pos and feature pairs i = 0, 1, ...
+    of a d-dimensional model (d = d_model),
+
+        PE(pos, 2i)     = sin(pos / 10000^(2i / d))
+        PE(pos, 2i + 1) = cos(pos / 10000^(2i / d))
+
+    Each pair is a rotation at its own frequency, so PE(pos + k) is a linear function of
+    PE(pos) for every offset k. With odd d the last feature is a sine with no cosine partner.
+    """
     pos = torch.arange(length, dtype=torch.float64, device=device).unsqueeze(1)  # (T, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64, device=device)  # (ceil(d/2),)
     angle = pos / 10000.0 ** (two_i / d_model)  # (T, ceil(d/2))
