@@ -667,15 +667,12 @@ def forecast_csv(
 # --- training, shared by train and demo ----------------------------------------------------
 def check_network(forecaster: Any, n_features: int) -> None:
     """Build the network on the meta device (no memory) to refuse impossible options now."""
-    import torch
-
-    from .forecasting.model import build_network
+    from .forecasting.validation import check_network_config
 
     try:
-        with torch.device("meta"):
-            network = build_network(
-                forecaster.model_name, n_features, forecaster.horizon, forecaster.config
-            )
+        network = check_network_config(
+            forecaster.model_name, forecaster.config, forecaster.horizon, n_features
+        )
     except Exception as error:
         raise ValueError(
             f"--network {forecaster.model_name} cannot be built with these options: "

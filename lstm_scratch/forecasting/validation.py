@@ -181,14 +181,17 @@ def check_columns(name: str, given: int, expected: int, when: str) -> None:
                          f"{expected} ({when})")
 
 
-def check_network_config(name: str, config: Mapping[str, Any], output_size: int) -> None:
+def check_network_config(
+    name: str, config: Mapping[str, Any], output_size: int, input_size: int = 1
+) -> torch.nn.Module:
     """Build zoo model `name` once, on the meta device (shapes only: no memory, no draws
     from the random state), so a bad hidden_size, dropout, ... is refused when the
-    estimator is made, not after the data is prepared."""
+    estimator is made, not after the data is prepared -> that shape-only network."""
     from ..models import create_model, model_config
 
     with torch.random.fork_rng(devices=[]), torch.device("meta"):
-        create_model(name, 1, output_size, **{k: config[k] for k in model_config(name)})
+        keys = {k: config[k] for k in model_config(name)}
+        return create_model(name, input_size, output_size, **keys)
 
 
 # --- the estimators' public methods ----------------------------------------------------
