@@ -20,22 +20,17 @@ import torch
 from torch import Tensor
 
 from ..functional.basic import layer_norm, linear
-from .cell import Cell, Params, State
+from .cell import Params, State
+from .lstm import LSTMFamily
 
 EPS = 1e-5  # the variance epsilon of every LN here, as torch.nn.LayerNorm's default
 
 
-class LayerNormLSTM(Cell):
+class LayerNormLSTM(LSTMFamily):
     """Ba et al.'s layer-normalised LSTM cell."""
 
-    name = "LSTM"
     title = "the layer_norm=True LSTM cell"
-    gates = "ifgo"
     kernel = "ln_lstm"
-
-    @property
-    def forget_gate(self) -> int:
-        return 1
 
     def parameter_shapes(
         self, input_size: int, hidden_size: int, proj_size: int, bias: bool
@@ -51,9 +46,6 @@ class LayerNormLSTM(Cell):
         if proj_size > 0:
             shapes["weight_hr"] = (P, H)
         return shapes
-
-    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, int]:
-        return (proj_size if proj_size > 0 else hidden_size), hidden_size  # h, c
 
     def input_half(self, x: Tensor, p: Params) -> Tensor:
         """xw = LN(W_x x_t; a_x) + b for every step at once, (..., 4H)."""
