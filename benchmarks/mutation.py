@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--areas", nargs="*", default=list(AREAS))
     parser.add_argument("--per-area", type=json.loads,
-                        default={"functional": 12, "bptt": 8, "recurrent": 6, "packing": 4,
+                        default={"functional": 4, "cells": 16, "recurrent": 6, "packing": 4,
                                  "init": 5, "kernels": 4, "forecasting": 12},
                         help='JSON, e.g. \'{"functional": 60}\'')
     parser.add_argument("--workers", type=int, default=2)

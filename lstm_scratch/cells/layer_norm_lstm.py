@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..functional.basic import layer_norm, linear
 from .cell import Params, State
-from .lstm import LSTMFamily
+from .lstm import LSTMFamily, lstm_parameter_shapes
 
 EPS = 1e-5  # the variance epsilon of every LN here, as torch.nn.LayerNorm's default
 
@@ -36,15 +36,13 @@ class LayerNormLSTM(LSTMFamily):
         self, input_size: int, hidden_size: int, proj_size: int, bias: bool
     ) -> dict[str, tuple[int, ...]]:
         H = hidden_size
-        P = proj_size if proj_size > 0 else H
-        shapes: dict[str, tuple[int, ...]] = {
-            "weight_ih": (4 * H, input_size), "weight_hh": (4 * H, P),
-            "ln_ih_weight": (4 * H,), "ln_hh_weight": (4 * H,), "ln_cell_weight": (H,),
-        }
+        shapes = lstm_parameter_shapes(4, input_size, H, proj_size, bias=False)  # no b_ih, b_hh
+        weight_hr = shapes.pop("weight_hr", None)  # torch puts it last: it stays last
+        shapes.update(ln_ih_weight=(4 * H,), ln_hh_weight=(4 * H,), ln_cell_weight=(H,))
         if bias:
             shapes.update(gate_bias=(4 * H,), ln_cell_bias=(H,))
-        if proj_size > 0:
-            shapes["weight_hr"] = (P, H)
+        if weight_hr is not None:
+            shapes["weight_hr"] = weight_hr
         return shapes
 
     def input_half(self, x: Tensor, p: Params) -> Tensor:
