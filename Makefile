@@ -31,7 +31,7 @@ $(RUNTIME): $(BIN)/python requirements.txt setup.py
 	@echo "==> installing the runtime set (requirements.txt)"
 	$(PIP) -r requirements.txt
 	@echo "==> installing lstm-scratch itself (editable: edits to the code take effect at once)"
-	$(PIP) --no-build-isolation --no-deps -e . --config-settings editable_mode=compat
+	$(PIP) --no-build-isolation --no-deps -e .
 	touch $(RUNTIME)
 
 $(DEV): $(RUNTIME) requirements-dev.txt

@@ -6,50 +6,61 @@
 
 The math lives in `ls.functional`, one equation per function; the modules here hold
 parameters under torch's names so state_dicts move both ways.
+
+Every name below is imported on first use (PEP 562's module `__getattr__`), so that
+`import lstm_scratch` and `lstm-scratch --help` do not load torch, the forecasting stack,
+matplotlib or pandas; `ls.LSTM` imports lstm.py the first time it is read.
 """
 
-from . import datasets, forecasting, functional, init
-from .attention import AttentionPooling, MultiheadAttention
-from .backends import explain_backend
-from .conv import CausalConv1d, MultiScaleConv
-from .forecasting import DataNormalizer, Forecaster, LSTMModel
-from .gru import GRU, GRUCell
-from .lstm import LSTM, LSTMCell, StackedLSTM
-from .models import create_model, list_models
-from .network import LSTMNetwork, create_lstm_model
-from .positional import PositionalEncoding
-from .tcn import TCN, TemporalBlock
-from .transformer import TransformerEncoderLayer
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "LSTM",
-    "LSTMCell",
-    "LSTMNetwork",
-    "StackedLSTM",
-    "create_lstm_model",
-    "explain_backend",
-    "functional",
-    "init",
-    "GRU",
-    "GRUCell",
-    "AttentionPooling",
-    "MultiheadAttention",
-    "PositionalEncoding",
-    "CausalConv1d",
-    "MultiScaleConv",
-    "TCN",
-    "TemporalBlock",
-    "TransformerEncoderLayer",
-    "models",
-    "create_model",
-    "list_models",
-    "DataNormalizer",
-    "Forecaster",
-    "LSTMModel",
-    "datasets",
-    "forecasting",
-]
+from ._version import __version__ as __version__  # (re-exported)
 
-from . import triton_backend  # noqa: E402, F401  (registers backend="triton")
+# The public names and the submodule that defines each.
+EXPORTS = {
+    "LSTM": "lstm",
+    "LSTMCell": "lstm",
+    "StackedLSTM": "lstm",
+    "LSTMNetwork": "network",
+    "create_lstm_model": "network",
+    "explain_backend": "backends",
+    "GRU": "gru",
+    "GRUCell": "gru",
+    "AttentionPooling": "attention",
+    "MultiheadAttention": "attention",
+    "PositionalEncoding": "positional",
+    "CausalConv1d": "conv",
+    "MultiScaleConv": "conv",
+    "TCN": "tcn",
+    "TemporalBlock": "tcn",
+    "TransformerEncoderLayer": "transformer",
+    "create_model": "models",
+    "list_models": "models",
+    "DataNormalizer": "forecasting",
+    "Forecaster": "forecasting",
+    "LSTMModel": "forecasting",
+}
+SUBMODULES = ("datasets", "forecasting", "functional", "init", "models")
+
+__all__ = [*EXPORTS, *SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    """Imports a public name (or subpackage) on first use and keeps it in the module."""
+    if name in SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    elif name in EXPORTS:
+        value = getattr(import_module(f".{EXPORTS[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import_module(".triton_backend", __name__)  # registers backend="triton" with the others
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+

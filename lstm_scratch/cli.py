@@ -30,10 +30,12 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from ._version import __version__
 
 PROG = "lstm-scratch"
 MODEL_FILE = "model.pt"
@@ -65,10 +67,45 @@ class Interrupted(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line, without the usage block."""
+    """argparse that reports a bad command line in one line, without the usage block.
+
+    A command's parser may take its options from `arguments(parser)`, called when that
+    command is parsed or its help shown: `lstm-scratch --help` then lists the commands
+    without importing torch and the zoo, from which `train` derives its options.
+    """
+
+    def __init__(
+        self, *args: Any, arguments: Callable[[ArgumentParser], None] | None = None, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.arguments = arguments
+
+    def add_pending_arguments(self) -> None:
+        if self.arguments is not None:
+            arguments, self.arguments = self.arguments, None
+            arguments(self)
+
+    def parse_known_args(self, *args: Any, **kw: Any) -> tuple[argparse.Namespace, list[str]]:
+        self.add_pending_arguments()
+        return super().parse_known_args(*args, **kw)
+
+    def format_help(self) -> str:
+        self.add_pending_arguments()
+        return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class VersionAction(argparse.Action):
+    """--version: the library's, torch's and Python's versions (torch imported only then)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the versions and exit")  # fmt: skip
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        parser.exit(0, _version_line(__version__) + "\n")
 
 
 # --- argument types: each refuses a bad value with what was expected ---------------------
@@ -194,8 +231,24 @@ def networks_epilog() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> ArgumentParser:
-    from . import __version__
+def data_args(p: argparse.ArgumentParser, column_required: bool) -> None:
+    p.add_argument("--data", required=True, help="CSV file with a header row")
+    p.add_argument(
+        "--column",
+        required=column_required,
+        help="the value column to forecast"
+        + ("" if column_required else " (default: the model's)"),
+    )
+    p.add_argument(
+        "--date-column",
+        help="the column of dates (default: the first named like one: date, Date, Month, "
+        "time, year, ...; 'none' for a file without dates)",
+    )
+    p.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
+
+
+def train_arguments(train: ArgumentParser) -> None:
+    """The options of `train`, derived from the forecasting code and the zoo (imports torch)."""
     from .forecasting.model import MODELS, Forecaster
     from .forecasting.threads import DEFAULT_THREADS
     from .forecasting.training import TRAIN_DEFAULTS
@@ -203,41 +256,7 @@ def build_parser() -> ArgumentParser:
 
     FORECASTER = {**TRAIN_DEFAULTS, **Forecaster.EXTRA_DEFAULTS}  # what fit uses when not given
 
-    parser = ArgumentParser(
-        prog=PROG,
-        description="Forecast time series with a from-scratch LSTM (or any network of the zoo).",
-        epilog=f"'{PROG} COMMAND --help' shows each command's options.",
-    )
-    parser.add_argument("--version", action="version", version=_version_line(__version__))
-    commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", title="commands", parser_class=ArgumentParser
-    )
-    fmt = argparse.RawDescriptionHelpFormatter
-
-    def data_args(p: argparse.ArgumentParser, column_required: bool) -> None:
-        p.add_argument("--data", required=True, help="CSV file with a header row")
-        p.add_argument(
-            "--column",
-            required=column_required,
-            help="the value column to forecast"
-            + ("" if column_required else " (default: the model's)"),
-        )
-        p.add_argument(
-            "--date-column",
-            help="the column of dates (default: the first named like one: date, Date, Month, "
-            "time, year, ...; 'none' for a file without dates)",
-        )
-        p.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
-
-    train = commands.add_parser(
-        "train",
-        help="fit a model on all but the last values; score it; write a run folder",
-        description="Fit a network on all but the last --test-size values, score it and the "
-        "baselines on those, and write model.pt, metrics.json, forecast.csv, forecast.png "
-        "and history.png into --out.",
-        epilog=networks_epilog(),
-        formatter_class=fmt,
-    )
+    train.epilog = networks_epilog()
     data_args(train, column_required=True)
     train.add_argument(
         "--covariates", nargs="+", metavar="COLUMN",
@@ -313,6 +332,29 @@ def build_parser() -> ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument(
         "--out", required=True, help="run folder to write (replaced if it holds a previous run)"
+    )
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog=PROG,
+        description="Forecast time series with a from-scratch LSTM (or any network of the zoo).",
+        epilog=f"'{PROG} COMMAND --help' shows each command's options.",
+    )
+    parser.add_argument("--version", action=VersionAction)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=ArgumentParser
+    )
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    commands.add_parser(
+        "train",
+        help="fit a model on all but the last values; score it; write a run folder",
+        description="Fit a network on all but the last --test-size values, score it and the "
+        "baselines on those, and write model.pt, metrics.json, forecast.csv, forecast.png "
+        "and history.png into --out.",
+        formatter_class=fmt,
+        arguments=train_arguments,
     )
 
     predict = commands.add_parser(

@@ -42,7 +42,7 @@ from .functional import layer_norm_input, linear, reverse_padded
 def tf32_enabled() -> bool:
     """Whether the user allowed TF32 matmuls (`kernels.common.tf32_enabled`; new torch API
     first, so reading it never raises)."""
-    from kernels.common import tf32_enabled as enabled
+    from .kernels.common import tf32_enabled as enabled
 
     return enabled()
 
@@ -65,7 +65,7 @@ def _why_not(module: nn.Module, x: Tensor) -> str | None:
     if module.mode == "GRU" and module.layer_norm:
         return "the layer-norm GRU has no Triton kernel"
     if module.layer_norm:
-        from kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
+        from .kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
 
         if module.hidden_size > MAX_HIDDEN:
             return (
@@ -77,8 +77,8 @@ def _why_not(module: nn.Module, x: Tensor) -> str | None:
 
 def persistent_limit(mode: str, dtype: torch.dtype) -> int:
     """The largest hidden size the persistent (v2) kernel of `mode` runs in `dtype`."""
-    from kernels.gru_v2_persistent import MAX_HIDDEN as GRU_MAX
-    from kernels.lstm_v2_persistent import MAX_HIDDEN as LSTM_MAX
+    from .kernels.gru_v2_persistent import MAX_HIDDEN as GRU_MAX
+    from .kernels.lstm_v2_persistent import MAX_HIDDEN as LSTM_MAX
 
     return (GRU_MAX if mode == "GRU" else LSTM_MAX)[dtype]
 
@@ -86,7 +86,7 @@ def persistent_limit(mode: str, dtype: torch.dtype) -> int:
 def max_hidden_size(family: str) -> int | None:
     """The largest hidden size a family ("LSTM", "GRU", "LN-LSTM") runs at all, or None."""
     if family == "LN-LSTM":
-        from kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
+        from .kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
 
         return MAX_HIDDEN
     return None
@@ -94,7 +94,7 @@ def max_hidden_size(family: str) -> int | None:
 
 def dispatch_boundaries() -> set[int]:
     """Hidden sizes at which the dispatch changes kernel (for `kernels.compile_check`)."""
-    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
+    from .kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
 
     limits = {persistent_limit(m, d) for m in ("LSTM", "GRU") for d in DTYPES}
     return limits | {max_hidden_size("LN-LSTM"), 128 - FULL_BLOCK_MULTIPLE}
@@ -107,7 +107,7 @@ def kernel_for(
     family = "ln_lstm" if layer_norm else mode.lower()
     if layer_norm:
         return "ln_lstm_v1", "the layer-norm LSTM has one (per-step) kernel"
-    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
+    from .kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
 
     limit = persistent_limit(mode, dtype)
     if fits(hidden_size, dtype, {dtype: limit}):
@@ -147,7 +147,7 @@ def run_lstm(
     reverse: bool,
 ) -> tuple[Tensor, States]:
     """One LSTM layer-direction over x (T, B, I): (out (T, B, H), (h_T, c_T))."""
-    import kernels
+    from . import kernels
 
     h0, c0 = state
     tf32 = tf32_enabled()
@@ -179,7 +179,7 @@ def run_gru(
     reverse: bool,
 ) -> tuple[Tensor, States]:
     """One GRU layer-direction over x (T, B, I): (out (T, B, H), (h_T,))."""
-    import kernels
+    from . import kernels
 
     (h0,) = state
     if reverse:
