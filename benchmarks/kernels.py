@@ -80,24 +80,12 @@ def time_ms(fn: Callable[[], object], device: torch.device) -> float:
 
 
 def loop_forward(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The plain per-step PyTorch loop: the library's functional step, autograd records it."""
-    from lstm_scratch import functional as F
+    """The plain per-step PyTorch loop: the library's cell step, autograd records it."""
+    from lstm_scratch.layer import run_layer
 
-    h = x.new_zeros(x.shape[1], module.hidden_size)
-    c = torch.zeros_like(h)
-    p = module.layer_parameters(0, False)
-    xw = F.linear(x, p["weight_ih"], p.get("bias_ih"))
-    outs = []
-    for t in range(x.shape[0]):
-        if module.mode == "LSTM":
-            h, c = F.lstm_step(xw[t], (h, c), p["weight_hh"], p.get("bias_hh"))
-        else:
-            hr, hz, hn = F.linear(h, p["weight_hh"], p.get("bias_hh")).chunk(3, -1)
-            xr, xz, xn = xw[t].chunk(3, -1)
-            r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-            h = (1 - z) * torch.tanh(xn + r * hn) + z * h
-        outs.append(h)
-    return torch.stack(outs)
+    state = tuple(x.new_zeros(x.shape[1], size) for size in module.state_sizes())
+    out, _ = run_layer(module.cell, x, state, module.layer_parameters(0, False))
+    return out
 
 
 def contenders(case: dict, device: torch.device, quick: bool) -> dict[str, Callable]:

@@ -36,9 +36,9 @@ import torch
 from torch import Tensor, nn
 
 import lstm_scratch as ls
+from lstm_scratch.cells.variant_lstm import PAPER_VARIANTS
 from lstm_scratch.datasets import co2_path
 from lstm_scratch.toy_tasks import ADDING_BASELINE_MSE, adding_problem
-from lstm_scratch.variants import PAPER_VARIANTS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

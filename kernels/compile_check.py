@@ -27,7 +27,7 @@ its .nv.info section but not the spills.)
 
 Which builds? The launchers are not copied here. `recording_launches` (kernels/common.py)
 makes `launch` record (kernel, args, meta) instead of running; the backend's own run
-functions (`lstm_scratch.triton_backend.run_lstm` / `run_gru`, dispatch included) are
+function (`lstm_scratch.layer.run_layer(..., backend="triton")`, dispatch included) is
 then called forward and backward on "meta"-device tensors (shapes only, no memory), for
 every family x dtype x TF32 flag x hidden size class (`hidden_sizes`). Triton's own
 binder turns each recorded launch into the signature, constexprs and specialisation
@@ -59,7 +59,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 
@@ -68,6 +67,7 @@ import torch
 SHARED_MEMORY_LIMIT = {90: 232448, 80: 166912}  # 227 KiB on H100, 163 KiB on A100
 REGISTERS_PER_SM = 65536  # 32-bit registers per SM on both
 FAMILIES = ("LSTM", "GRU", "LN-LSTM")
+KERNEL = {"LSTM": "lstm", "GRU": "gru", "LN-LSTM": "ln_lstm"}  # the cells' kernel families
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 SHORT = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}
 CHILD_TIMEOUT_S = 600
@@ -144,37 +144,22 @@ def _meta(*shape: int, dtype: torch.dtype, grad: bool = False) -> torch.Tensor:
 
 
 def _record_case(family: str, dtype: torch.dtype, H: int, tf32: bool, B: int, T: int = 3):
-    """Run the backend's own run function forward and backward, recording every launch."""
-    from lstm_scratch import triton_backend
+    """Run the layer runner's "triton" path forward and backward on shape-only (meta)
+    tensors, the library's own module and cell included, recording every launch."""
+    from lstm_scratch import GRU, LSTM
+    from lstm_scratch.layer import run_layer
 
     from .common import matmul_precision, recording_launches
 
-    gates = 3 if family == "GRU" else 4
     I = 8  # noqa: E741 (input size: only the torch GEMMs see it)
-    params = {
-        "weight_ih": _meta(gates * H, I, dtype=dtype, grad=True),
-        "weight_hh": _meta(gates * H, H, dtype=dtype, grad=True),
-        "bias_ih": _meta(gates * H, dtype=dtype, grad=True),
-        "bias_hh": _meta(gates * H, dtype=dtype, grad=True),
-    }
-    if family == "LN-LSTM":
-        params = {
-            "weight_ih": params["weight_ih"], "weight_hh": params["weight_hh"],
-            "ln_ih_weight": _meta(4 * H, dtype=dtype, grad=True),
-            "gate_bias": _meta(4 * H, dtype=dtype, grad=True),
-            "ln_hh_weight": _meta(4 * H, dtype=dtype, grad=True),
-            "ln_cell_weight": _meta(H, dtype=dtype, grad=True),
-            "ln_cell_bias": _meta(H, dtype=dtype, grad=True),
-        }
-    module = SimpleNamespace(
-        hidden_size=H, proj_size=0, layer_norm=family == "LN-LSTM", mode=family[-4:].strip("-")
-    )
+    stack = GRU if family == "GRU" else LSTM
+    module = stack(I, H, layer_norm=family == "LN-LSTM", init="pytorch", device="meta",
+                   dtype=dtype)
+    params = module.layer_parameters(0, False)
     x = _meta(T, B, I, dtype=dtype, grad=True)
-    h0 = _meta(B, H, dtype=dtype, grad=True)
-    state = (h0,) if family == "GRU" else (h0, _meta(B, H, dtype=dtype, grad=True))
-    run = triton_backend.run_gru if family == "GRU" else triton_backend.run_lstm
+    state = tuple(_meta(B, size, dtype=dtype, grad=True) for size in module.state_sizes())
     with matmul_precision(tf32), recording_launches() as launches:
-        out, new_state = run(module, x, state, params, None, False)
+        out, new_state = run_layer(module.cell, x, state, params, backend="triton")
         leaves = [x, *state, *params.values()]
         loss = out.sum() + sum(s.sum() for s in new_state)
         torch.autograd.grad(loss, leaves, allow_unused=True)
@@ -248,7 +233,7 @@ def enumerate_builds(
     for family in families:
         for dtype in dtypes:
             for tf32 in (False, True) if dtype == torch.float32 else (False,):
-                for H in hidden_sizes(max_hidden_size(family) or ANY_HIDDEN):
+                for H in hidden_sizes(max_hidden_size(KERNEL[family]) or ANY_HIDDEN):
                     add(family, dtype, H, tf32, dispatched=True)
     for family, dtype, H in BEYOND if beyond else []:
         with _limit_raised(family, dtype, H):

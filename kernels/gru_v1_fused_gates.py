@@ -143,26 +143,18 @@ def gru_backward_step_kernel(
 def gru_reference(
     xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, lengths: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Exactly what gru_v1 and gru_v2 compute, in plain PyTorch (any dtype, autograd).
+    """Exactly what gru_v1 and gru_v2 compute: the library's own GRU cell step
+    (`lstm_scratch.cells.StandardGRU.step`) over time, on autograd (any dtype).
 
-    xw (T, B, 3H) = x W_ih^T + b_ih; h0 (B, H); w_hh (3H, H); b_hh (3H,) or None.
+    xw (T, B, 3H) = u = x W_ih^T + b_ih; h0 (B, H); w_hh (3H, H); b_hh (3H,) or None.
     Returns out (T, B, H) (0 past each sequence's end) and h_T.
     """
-    h = h0
-    outs = []
-    for t in range(xw.shape[0]):
-        hw = h @ w_hh.T if b_hh is None else h @ w_hh.T + b_hh
-        xr, xz, xn = xw[t].chunk(3, dim=-1)
-        hr, hz, hn = hw.chunk(3, dim=-1)
-        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-        n = torch.tanh(xn + r * hn)
-        h_new = (1 - z) * n + z * h
-        alive = torch.ones_like(h_new, dtype=torch.bool)
-        if lengths is not None:
-            alive = (t < lengths.to(xw.device)).unsqueeze(-1).expand_as(h_new)
-        h = torch.where(alive, h_new, h)
-        outs.append(torch.where(alive, h_new, torch.zeros_like(h_new)))
-    return torch.stack(outs), h
+    from lstm_scratch.cells import StandardGRU
+    from lstm_scratch.layer import recurrence
+
+    p = {"weight_hh": w_hh} if b_hh is None else {"weight_hh": w_hh, "bias_hh": b_hh}
+    out, (h,) = recurrence(StandardGRU(), xw, (h0,), p, lengths)
+    return out, h
 
 
 def gru_weight_grads(dhw: Tensor, hs: Tensor, w_hh: Tensor, tf32: bool) -> tuple[Tensor, Tensor]:

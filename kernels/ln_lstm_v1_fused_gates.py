@@ -1,6 +1,6 @@
 """Layer-normalised LSTM v1: the per-step kernel with both LayerNorms fused in.
 
-Exactly `lstm_scratch.functional.layer_norm_lstm_step` (Ba et al. 2016, eqs. 20-22):
+Exactly `lstm_scratch.cells.LayerNormLSTM.step` (Ba et al. 2016, eqs. 20-22):
 
     xw  = LN(x W_ih^T; a_x) + b             (T, B, 4H)  for all steps, by the caller
     for t = 0 .. T-1:
@@ -271,21 +271,19 @@ def ln_lstm_reference(
     ln_cell_weight: Tensor,
     ln_cell_bias: Tensor | None = None,
     lengths: Tensor | None = None,
-    eps: float = 1e-5,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """What ln_lstm_v1 computes: the library's own layer_norm_lstm_step over time.
+    """What ln_lstm_v1 computes: the library's own layer-norm LSTM cell step
+    (`lstm_scratch.cells.LayerNormLSTM.step`) over time, on autograd.
 
     Returns out (T, B, H), h_T, c_T (each sequence's last step).
     """
-    from lstm_scratch.functional import layer_norm_lstm_step, recurrence
+    from lstm_scratch.cells import LayerNormLSTM
+    from lstm_scratch.layer import recurrence
 
-    def step(xw_t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        h, c = layer_norm_lstm_step(
-            xw_t, state, w_hh, ln_hh_weight, ln_cell_weight, ln_cell_bias, eps=eps
-        )
-        return h, (h, c)
-
-    out, (h, c) = recurrence(step, xw, (h0, c0), lengths)
+    p = {"weight_hh": w_hh, "ln_hh_weight": ln_hh_weight, "ln_cell_weight": ln_cell_weight}
+    if ln_cell_bias is not None:
+        p["ln_cell_bias"] = ln_cell_bias
+    out, (h, c) = recurrence(LayerNormLSTM(), xw, (h0, c0), p, lengths)
     return out, h, c
 
 

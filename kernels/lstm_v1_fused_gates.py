@@ -10,7 +10,7 @@ The readable reference among the kernels. The expensive parts stay matrix produc
         h_t = o tanh(c_t)                   }
 
 With lengths (B,), sequence b only runs steps t < lengths[b]: past its end h and c are
-frozen and its output is 0 (the contract of `lstm_scratch.functional.recurrence`).
+frozen and its output is 0 (the contract of `lstm_scratch.layer.recurrence`).
 
 Backward, t = T-1 .. 0, carrying dh (to h_t) and dc (to c_t) in fp32:
 
@@ -149,24 +149,17 @@ def lstm_backward_step_kernel(
 def lstm_reference(
     xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, lengths: Tensor | None = None
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Exactly what lstm_v1 and lstm_v2 compute, in plain PyTorch (any dtype, autograd).
+    """Exactly what lstm_v1 and lstm_v2 compute: the library's own LSTM cell step
+    (`lstm_scratch.cells.StandardLSTM.step`) over time, on autograd (any dtype).
 
     xw (T, B, 4H) = x W_ih^T + b_ih + b_hh; h0, c0 (B, H); w_hh (4H, H); lengths (B,).
     Returns out (T, B, H) (0 past each sequence's end), h_T, c_T (each sequence's last step).
     """
-    T = xw.shape[0]
-    h, c = h0, c0
-    outs = []
-    for t in range(T):
-        i, f, g, o = (xw[t] + h @ w_hh.T).chunk(4, dim=-1)
-        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h_new = torch.sigmoid(o) * torch.tanh(c_new)
-        alive = torch.ones_like(h_new, dtype=torch.bool)
-        if lengths is not None:
-            alive = (t < lengths.to(xw.device)).unsqueeze(-1).expand_as(h_new)
-        h, c = torch.where(alive, h_new, h), torch.where(alive, c_new, c)
-        outs.append(torch.where(alive, h_new, torch.zeros_like(h_new)))
-    return torch.stack(outs), h, c
+    from lstm_scratch.cells import StandardLSTM
+    from lstm_scratch.layer import recurrence
+
+    out, (h, c) = recurrence(StandardLSTM(), xw, (h0, c0), {"weight_hh": w_hh}, lengths)
+    return out, h, c
 
 
 class LSTMv1Function(torch.autograd.Function):

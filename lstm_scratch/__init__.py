@@ -56,7 +56,6 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(f".{EXPORTS[name]}", __name__), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import_module(".triton_backend", __name__)  # registers backend="triton" with the others
     globals()[name] = value
     return value
 

@@ -10,9 +10,9 @@ Then, layer by layer,
                 --layer 0, reverse--> (T, B, H_out) --+--> concat (T, B, D*H_out)
                                                           --> dropout --> layer 1 ...
 
-A subclass says only the shapes of its parameters and the sizes of its states; what
-one layer in one direction computes is a backend (`lstm_scratch.backends`), chosen by
-`backend=` per forward call.
+What one layer in one direction computes is the stack's cell (`lstm_scratch.cells`: its
+parameter shapes, state sizes, initialisation and step), run over the sequence by
+`layer.run_layer` with the backend that `backends.choose` picks per forward call.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from torch.nn.utils.rnn import PackedSequence
 
 from . import backends
 from . import functional as F
+from .cells import Cell
 from .checks import check_bool, check_positive_int, check_probability
-from .init import check_scheme, init_recurrent_
+from .init import check_scheme
+from .layer import run_layer
 from .packing import packed_to_padded, padded_to_packed
 from .tracing import NotScriptable
 
@@ -34,20 +36,11 @@ States = tuple[Tensor, ...]
 
 
 class RecurrentStack(NotScriptable, nn.Module):
-    """Base class of `StackedLSTM` and `GRU`; not used directly.
-
-    Subclasses set `mode` (the name in error messages and the backend registry),
-    `num_gates`, `forget_gate` (index of the gate block that gets the forget bias, or
-    None), and implement `parameter_shapes` and `state_sizes`.
-    """
-
-    mode = "RNN"
-    num_gates = 1
-    forget_gate: int | None = None
-    uses_variant = False  # True when the cell is not the plain one (StackedLSTM's variants)
+    """Base class of `StackedLSTM` and `GRU`: the stack of one `cell` (see `lstm_scratch.cells`)."""
 
     def __init__(
         self,
+        cell: Cell,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -82,8 +75,9 @@ class RecurrentStack(NotScriptable, nn.Module):
             )
         self.proj_size = proj_size
         self.init = check_scheme(init)
-        self.backend = backends.check_backend(self.mode, backend)
-        if dropout > 0 and num_layers == 1:
+        self.cell = cell
+        self.backend = backends.check_backend(backend)
+        if dropout > 0 and num_layers == 1 and not cell.dropout_inside:
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
                 f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
@@ -100,15 +94,22 @@ class RecurrentStack(NotScriptable, nn.Module):
                     self.register_parameter(name + self.suffix(layer, reverse), param)
         self.reset_parameters()
 
-    # --- what a subclass provides ----------------------------------------------------
+    # --- what the cell says -------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """"LSTM" or "GRU": the family, in error messages as torch words them."""
+        return self.cell.name
 
     def parameter_shapes(self, layer_input_size: int) -> dict[str, tuple[int, ...]]:
         """Names (without suffix) and shapes of one layer-direction's parameters, in order."""
-        raise NotImplementedError
+        return self.cell.parameter_shapes(
+            layer_input_size, self.hidden_size, self.proj_size, self.bias
+        )
 
     def state_sizes(self) -> tuple[int, ...]:
         """Feature size of each state tensor, e.g. (H_out, H) for the LSTM's (h, c)."""
-        raise NotImplementedError
+        return self.cell.state_sizes(self.hidden_size, self.proj_size)
 
     # --- parameters ----------------------------------------------------------------------
 
@@ -139,12 +140,8 @@ class RecurrentStack(NotScriptable, nn.Module):
     def reset_parameters(self) -> None:
         for layer in range(self.num_layers):
             for reverse in self.directions:
-                init_recurrent_(
-                    self.layer_parameters(layer, reverse),
-                    self.hidden_size,
-                    self.num_gates,
-                    self.init,
-                    self.forget_gate,
+                self.cell.reset_parameters_(
+                    self.layer_parameters(layer, reverse), self.hidden_size, self.init
                 )
 
     def extra_repr(self) -> str:
@@ -240,7 +237,10 @@ class RecurrentStack(NotScriptable, nn.Module):
     # --- forward -----------------------------------------------------------------------
 
     def between_layers(self, x: Tensor) -> Tensor:
-        """What one layer's output (T, B, D*H_out) goes through before the next layer."""
+        """What one layer's output (T, B, D*H_out) goes through before the next layer:
+        dropout, unless the cell applies it inside (variational dropout)."""
+        if self.cell.dropout_inside:
+            return x
         return F.dropout(x, self.dropout, self.training)
 
     def _initial_states(
@@ -300,19 +300,21 @@ class RecurrentStack(NotScriptable, nn.Module):
             # the user's h_0 is in the original batch order; the data are sorted
             states = self.permute_hidden(states, sorted_indices)
 
-        backend = backends.select(self, x)
+        backend = backends.choose(self, x)
+        cell = self.cell.bind(self.training)
         finals: list[States] = []
         for layer in range(self.num_layers):
             outputs = []
             for d, reverse in enumerate(self.directions):
                 k = layer * self.num_directions + d  # this layer-direction's row in h_0
-                out, final = backend.run(
-                    self,
+                out, final = run_layer(
+                    cell,
                     x,
                     tuple(s[k] for s in states),
                     self.layer_parameters(layer, reverse),
                     lengths,
                     reverse,
+                    backend,
                 )
                 outputs.append(out)  # (T, B, H_out)
                 finals.append(final)

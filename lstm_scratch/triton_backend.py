@@ -15,11 +15,10 @@ dispatch can launch for sm_90 and sm_80 and fails if one spills registers or nee
 shared memory than a block may have (the limits themselves live next to the kernels:
 `MAX_HIDDEN` in each kernel file).
 
-The input half of the gates, x W_ih^T + b for every time step, is one GEMM done here by
-torch (so autograd turns its gradient into the dW_ih, db and dx GEMMs); a reverse
-direction reads each sequence backwards with `reverse_padded`, as the autograd backend
-does. Matmuls and fp32 tl.dot use TF32 only if the user allowed it
-(torch.backends.cuda.matmul.fp32_precision = "tf32", or allow_tf32 on older torch).
+`run` is what the layer runner (`lstm_scratch/layer.py`) calls for backend="triton": the
+runner has already reversed a reverse direction, as for every backend. Matmuls and fp32
+tl.dot use TF32 only if the user allowed it (torch.backends.cuda.matmul.fp32_precision =
+"tf32", or allow_tf32 on older torch).
 
 Not supported, with the reason `explain_backend` shows and backend="triton" raises:
 triton not installed, a CPU input without TRITON_INTERPRET=1 (Triton's CPU interpreter,
@@ -34,9 +33,9 @@ import os
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx
 
-from . import backends
-from .functional import layer_norm_input, linear, reverse_padded
+from .cells.cell import Cell, Params, State
 
 
 def tf32_enabled() -> bool:
@@ -46,11 +45,12 @@ def tf32_enabled() -> bool:
 
     return enabled()
 
-States = tuple[Tensor, ...]
+
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
-def _why_not(module: nn.Module, x: Tensor) -> str | None:
+def why_not(module: nn.Module, x: Tensor) -> str | None:
+    """Why the kernels cannot run `module` (a stack whose cell has a kernel) on x, or None."""
     if importlib.util.find_spec("triton") is None:
         return "triton is not installed"
     if not x.is_cuda and os.environ.get("TRITON_INTERPRET") != "1":
@@ -62,30 +62,26 @@ def _why_not(module: nn.Module, x: Tensor) -> str | None:
         return "proj_size > 0 (projected LSTM) is not supported by the Triton kernels"
     if x.dtype not in DTYPES:
         return f"dtype {x.dtype} is not supported; the kernels take float32, float16, bfloat16"
-    if module.mode == "GRU" and module.layer_norm:
-        return "the layer-norm GRU has no Triton kernel"
-    if module.layer_norm:
-        from .kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
-
-        if module.hidden_size > MAX_HIDDEN:
-            return (
-                f"hidden_size {module.hidden_size} > {MAX_HIDDEN}, the largest the "
-                "layer-norm LSTM kernel holds in registers without spilling"
-            )
+    limit = max_hidden_size(module.cell.kernel)
+    if limit is not None and module.hidden_size > limit:
+        return (
+            f"hidden_size {module.hidden_size} > {limit}, the largest the "
+            "layer-norm LSTM kernel holds in registers without spilling"
+        )
     return None
 
 
-def persistent_limit(mode: str, dtype: torch.dtype) -> int:
-    """The largest hidden size the persistent (v2) kernel of `mode` runs in `dtype`."""
+def persistent_limit(family: str, dtype: torch.dtype) -> int:
+    """The largest hidden size the persistent (v2) kernel of `family` runs in `dtype`."""
     from .kernels.gru_v2_persistent import MAX_HIDDEN as GRU_MAX
     from .kernels.lstm_v2_persistent import MAX_HIDDEN as LSTM_MAX
 
-    return (GRU_MAX if mode == "GRU" else LSTM_MAX)[dtype]
+    return (GRU_MAX if family == "gru" else LSTM_MAX)[dtype]
 
 
 def max_hidden_size(family: str) -> int | None:
-    """The largest hidden size a family ("LSTM", "GRU", "LN-LSTM") runs at all, or None."""
-    if family == "LN-LSTM":
+    """The largest hidden size a kernel family ("lstm", "gru", "ln_lstm") runs, or None."""
+    if family == "ln_lstm":
         from .kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
 
         return MAX_HIDDEN
@@ -96,20 +92,17 @@ def dispatch_boundaries() -> set[int]:
     """Hidden sizes at which the dispatch changes kernel (for `kernels.compile_check`)."""
     from .kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
 
-    limits = {persistent_limit(m, d) for m in ("LSTM", "GRU") for d in DTYPES}
-    return limits | {max_hidden_size("LN-LSTM"), 128 - FULL_BLOCK_MULTIPLE}
+    limits = {persistent_limit(f, d) for f in ("lstm", "gru") for d in DTYPES}
+    return limits | {max_hidden_size("ln_lstm"), 128 - FULL_BLOCK_MULTIPLE}
 
 
-def kernel_for(
-    mode: str, layer_norm: bool, hidden_size: int, dtype: torch.dtype
-) -> tuple[str, str]:
+def kernel_for(family: str, hidden_size: int, dtype: torch.dtype) -> tuple[str, str]:
     """(name of the `kernels` function that runs this layer, why that one)."""
-    family = "ln_lstm" if layer_norm else mode.lower()
-    if layer_norm:
+    if family == "ln_lstm":
         return "ln_lstm_v1", "the layer-norm LSTM has one (per-step) kernel"
     from .kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
 
-    limit = persistent_limit(mode, dtype)
+    limit = persistent_limit(family, dtype)
     if fits(hidden_size, dtype, {dtype: limit}):
         return f"{family}_v2", (
             f"hidden_size {hidden_size} <= {limit}: W_hh fits on-chip in {_short(dtype)}, "
@@ -130,70 +123,51 @@ def _short(dtype: torch.dtype) -> str:
 
 def explain(module: nn.Module, x: Tensor) -> str:
     """The kernel this backend runs for module on x, and why (for `explain_backend`)."""
-    name, why = kernel_for(module.mode, module.layer_norm, module.hidden_size, x.dtype)
+    name, why = kernel_for(module.cell.kernel, module.hidden_size, x.dtype)
     return f"kernels.{name}: {why}"
 
 
-def _summed(a: Tensor | None, b: Tensor | None) -> Tensor | None:
-    return a if b is None else b if a is None else a + b
+class RefuseDoubleBackward(torch.autograd.Function):
+    """Identity on the kernels' outputs whose backward raises when create_graph=True."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *tensors: Tensor) -> tuple[Tensor, ...]:
+        return tuple(t.view_as(t) for t in tensors)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Tensor) -> tuple[Tensor, ...]:
+        if torch.is_grad_enabled():  # the engine runs a backward with grad on iff create_graph
+            raise RuntimeError(
+                "backend='triton' has no double backward: its backward kernels are not "
+                "differentiable, so create_graph=True (gradient penalties, Hessian-vector "
+                "products) would silently miss the second-order terms. Use backend='bptt' "
+                "or backend='autograd' for that."
+            )
+        return grads
 
 
-def run_lstm(
-    module: nn.Module,
-    x: Tensor,
-    state: States,
-    params: dict[str, Tensor],
-    lengths: Tensor | None,
-    reverse: bool,
-) -> tuple[Tensor, States]:
-    """One LSTM layer-direction over x (T, B, I): (out (T, B, H), (h_T, c_T))."""
+def run(
+    cell: Cell, x: Tensor, state: State, p: Params, lengths: Tensor | None
+) -> tuple[Tensor, State]:
+    """One layer-direction over x (T, B, I), forward in time, on the cell's kernel.
+
+    The input half of the gates, `cell.input_half(x)` for every step, is one torch GEMM
+    (autograd turns its gradient into the dW_ih, db and dx GEMMs); the kernel runs the
+    recurrence. Returns (out (T, B, H), final state) as the other backends do.
+    """
     from . import kernels
 
-    h0, c0 = state
+    xw = cell.input_half(x, p)  # (T, B, G*H)
+    H = state[-1].shape[-1]
     tf32 = tf32_enabled()
-    if reverse:
-        x = reverse_padded(x, lengths)
-    if module.layer_norm:
-        xw = layer_norm_input(x, params["weight_ih"], params["ln_ih_weight"],
-                              params.get("gate_bias"))  # (T, B, 4H)
-        out, h, c = kernels.ln_lstm_v1(
-            xw, h0, c0, params["weight_hh"], params["ln_hh_weight"], params["ln_cell_weight"],
-            params.get("ln_cell_bias"), lengths, tf32=tf32,
+    if cell.kernel == "ln_lstm":
+        out, *state = kernels.ln_lstm_v1(
+            xw, *state, p["weight_hh"], p["ln_hh_weight"], p["ln_cell_weight"],
+            p.get("ln_cell_bias"), lengths, tf32=tf32,
         )
     else:
-        bias = _summed(params.get("bias_ih"), params.get("bias_hh"))
-        xw = linear(x, params["weight_ih"], bias)  # (T, B, 4H)
-        name, _ = kernel_for("LSTM", False, module.hidden_size, x.dtype)
-        out, h, c = getattr(kernels, name)(xw, h0, c0, params["weight_hh"], lengths, tf32)
-    if reverse:
-        out = reverse_padded(out, lengths)
-    return out, (h, c)
-
-
-def run_gru(
-    module: nn.Module,
-    x: Tensor,
-    state: States,
-    params: dict[str, Tensor],
-    lengths: Tensor | None,
-    reverse: bool,
-) -> tuple[Tensor, States]:
-    """One GRU layer-direction over x (T, B, I): (out (T, B, H), (h_T,))."""
-    from . import kernels
-
-    (h0,) = state
-    if reverse:
-        x = reverse_padded(x, lengths)
-    xw = linear(x, params["weight_ih"], params.get("bias_ih"))  # (T, B, 3H)
-    name, _ = kernel_for("GRU", False, module.hidden_size, x.dtype)
-    out, h = getattr(kernels, name)(
-        xw, h0, params["weight_hh"], params.get("bias_hh"), lengths, tf32_enabled()
-    )
-    if reverse:
-        out = reverse_padded(out, lengths)
-    return out, (h,)
-
-
-# The kernels' backward is not differentiable: create_graph=True through it raises.
-backends.register("LSTM", "triton", run_lstm, _why_not, explain, double_backward=False)
-backends.register("GRU", "triton", run_gru, _why_not, explain, double_backward=False)
+        name, _ = kernel_for(cell.kernel, H, x.dtype)
+        hh = (p["weight_hh"], p.get("bias_hh")) if cell.kernel == "gru" else (p["weight_hh"],)
+        out, *state = getattr(kernels, name)(xw, *state, *hh, lengths, tf32)
+    out, *state = RefuseDoubleBackward.apply(out, *state)
+    return out, tuple(state)

@@ -59,12 +59,13 @@ torch.set_num_threads(1)  # tiny tensors: one thread is faster and the results r
 # The four gates are computed by **one** matrix product each for the input and the
 # hidden state: the gate matrices are stacked in the order $(i, f, g, o)$ into
 # $W_{ih} = [W_{ii}; W_{if}; W_{ig}; W_{io}]$ of shape $(4H, I)$ and
-# $W_{hh}$ of shape $(4H, H)$, exactly as `torch.nn.LSTM` stores them.
-# `lstm_step` adds the two halves, `lstm_pointwise` does everything after the products:
+# $W_{hh}$ of shape $(4H, H)$, exactly as `torch.nn.LSTM` stores them. The whole cell
+# is one file, `lstm_scratch/cells/lstm.py`: `input_half` computes $W_{ih} x_t + b$
+# for every step at once, and `step` does the rest, with the equations in its docstring:
 
 # %%
-print(inspect.getsource(F.lstm_step))
-print(inspect.getsource(F.lstm_pointwise))
+print(inspect.getsource(ls.cells.StandardLSTM.input_half))
+print(inspect.getsource(ls.cells.StandardLSTM.step))
 
 # %% [markdown]
 # ## 2. One step by hand
@@ -144,14 +145,15 @@ print("h_t =", h_t)
 # %% [markdown]
 # ### The same step three more ways
 #
-# * the functional form `ls.functional.lstm_cell` (what the module calls),
+# * the cell's own step, `cell.cell.step(cell.cell.input_half(x))` (what the module calls),
 # * the module `ls.LSTMCell`,
 # * PyTorch's own `torch.nn.LSTMCell`, after loading our cell's `state_dict` into it
 #   (same parameter names and shapes, so it loads as is).
 
 # %%
 with torch.no_grad():
-    h_fn, c_fn = F.lstm_cell(x, (h_prev, c_prev), **dict(cell.named_parameters()))
+    p = dict(cell.named_parameters())
+    h_fn, c_fn = cell.cell.step(cell.cell.input_half(x, p), (h_prev, c_prev), p)
     h_ls, c_ls = cell(x, (h_prev, c_prev))
     torch_cell = torch.nn.LSTMCell(I, H, dtype=torch.float64)
     torch_cell.load_state_dict(cell.state_dict())
@@ -161,7 +163,7 @@ by_hand = torch.cat([h_t, c_t], dim=1)
 errors = {
     name: (torch.cat([h, c], dim=1) - by_hand).abs().max().item()
     for name, (h, c) in {
-        "ls.functional.lstm_cell": (h_fn, c_fn),
+        "cells.StandardLSTM.step": (h_fn, c_fn),
         "ls.LSTMCell": (h_ls, c_ls),
         "torch.nn.LSTMCell": (h_pt, c_pt),
     }.items()
@@ -318,7 +320,7 @@ plt.show()
 # ### The gates, step by step
 #
 # Now we run the trained cell over the last four test years ourselves, one step at a
-# time, with the library's functional pieces, and record every gate. To be sure we
+# time, with the library's own cell step, and record every gate. To be sure we
 # are looking at what the model really computes, the hidden states we collect must
 # equal the output of `net.lstm` on the same weeks.
 
@@ -331,11 +333,10 @@ trace = {name: [] for name in ("input gate i", "forget gate f", "candidate g", "
                                "cell state c", "hidden state h")}
 with torch.no_grad():
     for x_t in inputs:
-        gates = F.linear(x_t, params["weight_ih"], params["bias_ih"]) + F.linear(
-            h, params["weight_hh"], params["bias_hh"]
-        )  # (1, 4H) pre-activations
+        xw = net.lstm.cell.input_half(x_t, params)  # (1, 4H): W_ih x_t + b_ih + b_hh
+        gates = xw + F.linear(h, params["weight_hh"])  # (1, 4H) pre-activations
         i_g, f_g, g_g, o_g = gates.chunk(4, dim=-1)
-        h, c = F.lstm_pointwise(gates, c)  # the library's step from the same pre-activations
+        h, c = net.lstm.cell.step(xw, (h, c), params)  # the library's step, same weights
         for name, value in zip(trace, (torch.sigmoid(i_g), torch.sigmoid(f_g), torch.tanh(g_g),
                                        torch.sigmoid(o_g), c, h)):
             trace[name].append(value[0])
@@ -391,7 +392,7 @@ print(f"mean forget gate over these 4 years: {trace['forget gate f'].mean():.2f}
 # %% [markdown]
 # ## What this notebook showed, checked
 #
-# * one step computed by hand, gate by gate, equals `ls.functional.lstm_cell`,
+# * one step computed by hand, gate by gate, equals the cell's own `step`,
 #   `ls.LSTMCell` and `torch.nn.LSTMCell` with the same weights (float64, $10^{-12}$);
 # * the parameter count is $4((I+H)H + 2H)$ for our cell, our LSTM layer and torch's cell;
 # * the gates recorded step by step reproduce the module's output, sigmoid gates lie in

@@ -52,38 +52,47 @@ torch.set_num_threads(1)  # tiny tensors: one thread is faster and the results r
 # %% [markdown]
 # ## The baseline: a plain tanh RNN
 #
-# The library has no plain RNN, but it has every piece: `ls.functional.recurrence` runs
-# any step function over time, `ls.functional.linear` is $W x + b$, and
-# `ls.init.init_recurrent_` initialises one gate block like the LSTM's (with
-# `init="orthogonal"`: orthogonal $W_{hh}$, Xavier $W_{ih}$, zero biases; with
-# `init="pytorch"`: everything $U(-1/\sqrt{H}, 1/\sqrt{H})$, as `torch.nn.RNN` does).
-# The step function is the equation above, and nothing else.
+# The library has no plain RNN, but a cell is a few lines: subclass `ls.cells.Cell`
+# (the contract every cell in `lstm_scratch/cells/` fills in) with the input half of the
+# step, computed for all steps at once, and the step itself; `ls.layer.run_layer` then
+# runs it over time, exactly as it runs the LSTM. The initialisation rule is the one the
+# LSTM uses for one gate block (`init="orthogonal"`: orthogonal $W_{hh}$, Xavier $W_{ih}$,
+# zero biases; `init="pytorch"`: everything $U(-1/\sqrt{H}, 1/\sqrt{H})$, as
+# `torch.nn.RNN` does).
 
 # %%
+class TanhCell(ls.cells.Cell):
+    """The Elman RNN cell of torch.nn.RNN, one gate block "h"."""
+
+    name, gates = "RNN", "h"
+
+    def parameter_shapes(self, input_size, hidden_size, proj_size, bias):
+        H = hidden_size
+        return {"weight_ih": (H, input_size), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}
+
+    def input_half(self, x, p):
+        return F.linear(x, p["weight_ih"], p["bias_ih"])  # W_ih x_t + b_ih, (T, B, H)
+
+    def step(self, xw, state, p):
+        """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)"""
+        return (torch.tanh(xw + F.linear(state[0], p["weight_hh"], p["bias_hh"])),)
+
+
 class TanhRNN(nn.Module):
-    """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), the Elman RNN of torch.nn.RNN."""
+    """One layer of TanhCell: holds its parameters under torch.nn.RNN's names."""
 
     def __init__(self, input_size: int, hidden_size: int, init: str = "orthogonal",
                  dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.hidden_size = hidden_size
-        shapes = {"weight_ih": (hidden_size, input_size), "weight_hh": (hidden_size, hidden_size),
-                  "bias_ih": (hidden_size,), "bias_hh": (hidden_size,)}
-        for name, shape in shapes.items():
+        self.hidden_size, self.cell = hidden_size, TanhCell()
+        for name, shape in self.cell.parameter_shapes(input_size, hidden_size, 0, True).items():
             self.register_parameter(name, nn.Parameter(torch.empty(shape, dtype=dtype)))
-        ls.init.init_recurrent_(dict(self.named_parameters()), hidden_size, num_gates=1,
-                                init=init, forget_gate=None)
+        self.cell.reset_parameters_(dict(self.named_parameters()), hidden_size, init)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (T, B, I) -> outputs h_1..h_T (T, B, H) and h_T (B, H), like nn.RNN."""
-        xw = F.linear(x, self.weight_ih, self.bias_ih)  # (T, B, H): input half, all steps
-
-        def step(xw_t: torch.Tensor, state: tuple[torch.Tensor]) -> tuple:
-            h = torch.tanh(xw_t + F.linear(state[0], self.weight_hh, self.bias_hh))  # (B, H)
-            return h, (h,)
-
         h0 = x.new_zeros(x.shape[1], self.hidden_size)  # (B, H)
-        outputs, (h_T,) = F.recurrence(step, xw, (h0,))
+        outputs, (h_T,) = ls.layer.run_layer(self.cell, x, (h0,), dict(self.named_parameters()))
         return outputs, h_T
 
 

@@ -21,11 +21,11 @@
 #    `nn.LSTM`.
 # 2. **An error table over the options** — bidirectional, `proj_size`, layers,
 #    `batch_first`, packed sequences — for both of our backends (`"autograd"`: the plain
-#    step loop, `"torch"`: the hand-written backward) in float64 and float32, comparing
+#    step loop, `"bptt"`: the hand-written backward) in float64 and float32, comparing
 #    the outputs and *every* gradient with torch's.
 # 3. **`torch.autograd.gradcheck`**: the analytic gradients against finite differences.
 # 4. **Backpropagation through time derived by hand**, shown beside the two
-#    implementations of it in the library (the NumPy reference and the `"torch"` backend),
+#    implementations of it in the library (the NumPy reference and the `"bptt"` backend),
 #    and compared with autograd.
 #
 # The tolerances are the project's: float64 results agree within $10^{-10}$, float32
@@ -47,17 +47,20 @@ from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import lstm_scratch as ls
-from lstm_scratch import backends, bptt
+from lstm_scratch import backends
+from lstm_scratch.cells import StandardLSTM
+from lstm_scratch.cells.lstm import LSTMFunction
+from lstm_scratch.layer import run_layer
 from lstm_scratch.reference import numpy_lstm
 
 F = ls.functional
 torch.manual_seed(0)
 torch.set_num_threads(1)  # tiny tensors: one thread is faster and the results reproducible
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
-BACKENDS = ("autograd", "torch")  # the two CPU backends; "triton" needs a GPU (notebook 05)
+BACKENDS = ("autograd", "bptt")  # the two CPU backends; "triton" needs a GPU (notebook 05)
 # torch's own LSTM says once that projections skip oneDNN; it is about torch, not us
 warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
-print("LSTM backends registered:", backends.available("LSTM"))
+print("LSTM backends:", backends.ORDER)
 
 # %% [markdown]
 # ## 1. The same parameters, under the same names
@@ -220,8 +223,8 @@ for option in ("copy", "bidirectional", "proj_size", "num_layers", "batch_first"
 
 # %%
 FLOOR = 1e-18
-styles = {("autograd", "float64"): ("tab:blue", "o"), ("torch", "float64"): ("tab:orange", "s"),
-          ("autograd", "float32"): ("tab:green", "o"), ("torch", "float32"): ("tab:red", "s")}
+styles = {("autograd", "float64"): ("tab:blue", "o"), ("bptt", "float64"): ("tab:orange", "s"),
+          ("autograd", "float32"): ("tab:green", "o"), ("bptt", "float32"): ("tab:red", "s")}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
 for ax, key in zip(axes, ("output", "gradient")):
     for (backend, dtype), (color, marker) in styles.items():
@@ -353,22 +356,23 @@ for backend, packed in itertools.product(BACKENDS, (False, True)):
 print(inspect.getsource(numpy_lstm.lstm_backward))
 
 # %% [markdown]
-# ### The `"torch"` backend: the same equations, arranged for speed
+# ### The `"bptt"` backend: the same equations, arranged for speed
 #
-# `lstm_scratch.bptt.lstm.LSTMFunction` is a `torch.autograd.Function` for a whole
-# layer-direction. Its backward precomputes every factor that does not depend on
-# $\bar c$ or $\bar m$ for all steps at once ($J$ and $K$), leaving the loop four
-# element-wise products and one matrix product per step, then does the weight
-# gradients as the GEMMs above. It also handles the projection and packed lengths
-# (past a sequence's end: $\bar a = 0$, $\bar c$ and $\bar h$ pass through unchanged).
+# `LSTMFunction`, in the LSTM cell's own file (`lstm_scratch/cells/lstm.py`, beside the
+# cell's `step`), is a `torch.autograd.Function` for a whole layer-direction. Its
+# backward precomputes every factor that does not depend on $\bar c$ or $\bar m$ for all
+# steps at once ($J$ and $K$), leaving the loop four element-wise products and one
+# matrix product per step, then does the weight gradients as the GEMMs above. It also
+# handles the projection and packed lengths (past a sequence's end: $\bar a = 0$,
+# $\bar c$ and $\bar h$ pass through unchanged).
 
 # %%
-print(inspect.getsource(bptt.LSTMFunction.backward))
+print(inspect.getsource(LSTMFunction.backward))
 
 # %% [markdown]
 # ### Both, checked against autograd
 #
-# Autograd differentiates `ls.functional.lstm_layer` (the plain step loop) for us; it is
+# Autograd differentiates the plain step loop (`run_layer(..., backend="autograd")`); it is
 # the reference. First the NumPy version, on a 40-step sequence in float64, for the
 # outputs and all seven gradients:
 
@@ -379,8 +383,8 @@ names = ["x", "h0", "c0", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
 shapes = [(T_long, B_s, I_s), (B_s, H_s), (B_s, H_s), (4 * H_s, I_s), (4 * H_s, H_s),
           (4 * H_s,), (4 * H_s,)]
 t = {n: torch.randn(s, dtype=torch.float64, requires_grad=True) for n, s in zip(names, shapes)}
-y, (h_T, c_T) = F.lstm_layer(t["x"], (t["h0"], t["c0"]), t["weight_ih"], t["weight_hh"],
-                             t["bias_ih"], t["bias_hh"])
+y, (h_T, c_T) = run_layer(StandardLSTM(), t["x"], (t["h0"], t["c0"]),
+                          {n: t[n] for n in names[3:]})
 d_y, d_h, d_c = torch.randn_like(y), torch.randn_like(h_T), torch.randn_like(c_T)
 loss = (y * d_y).sum() + (h_T * d_h).sum() + (c_T * d_c).sum()
 autograd_grads = dict(zip(names, torch.autograd.grad(loss, list(t.values()))))
@@ -397,8 +401,8 @@ for n, err in numpy_errors.items():
     print(f"NumPy vs autograd, {n:10s}: {err:.1e}")
 
 # %% [markdown]
-# Then the `"torch"` backend's hand-written backward (`bptt.lstm_direction`, which
-# calls `LSTMFunction`) against autograd through `F.lstm_layer`, with everything the
+# Then the `"bptt"` backend's hand-written backward (`LSTMFunction`, through the same
+# `run_layer`) against autograd through the step loop, with everything the
 # NumPy version leaves out switched on: a projection, packed lengths, and the reverse
 # direction.
 
@@ -417,19 +421,19 @@ params = {n: leaves[n] for n in layer}
 bptt_errors = {}
 for reverse in (False, True):
     results = {}
-    for name, fn in (("autograd", F.lstm_layer), ("torch", bptt.lstm_direction)):
-        y, (h_T, c_T) = fn(leaves["x"], (leaves["h0"], leaves["c0"]), **params,
-                           lengths=lengths, reverse=reverse)
+    for name in ("autograd", "bptt"):
+        y, (h_T, c_T) = run_layer(StandardLSTM(), leaves["x"], (leaves["h0"], leaves["c0"]),
+                                  params, lengths, reverse, backend=name)
         torch.manual_seed(2)  # the same upstream gradients for both
         loss = sum((torch.randn_like(o) * o).sum() for o in (y, h_T, c_T))
         results[name] = (y, h_T, c_T), torch.autograd.grad(loss, list(leaves.values()))
-    (out_a, grad_a), (out_t, grad_t) = results["autograd"], results["torch"]
+    (out_a, grad_a), (out_t, grad_t) = results["autograd"], results["bptt"]
     direction = "reverse" if reverse else "forward"
     bptt_errors[direction, "outputs"] = max_error(out_t, out_a)
     for n, g_t, g_a in zip(leaves, grad_t, grad_a):
         bptt_errors[direction, n] = (g_t - g_a).abs().max().item()
 for (direction, n), err in bptt_errors.items():
-    print(f'"torch" vs autograd, {direction:7s} {n:10s}: {err:.1e}')
+    print(f'"bptt" vs autograd, {direction:7s} {n:10s}: {err:.1e}')
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 4))
@@ -437,9 +441,9 @@ labels = list(numpy_errors)
 width = 0.27
 for k, (name, errs, color) in enumerate((
     ("NumPy reference (no projection)", [numpy_errors[n] for n in labels], "tab:purple"),
-    ('"torch" backend, forward direction',
+    ('"bptt" backend, forward direction',
      [bptt_errors["forward", n] for n in labels], "tab:orange"),
-    ('"torch" backend, reverse direction',
+    ('"bptt" backend, reverse direction',
      [bptt_errors["reverse", n] for n in labels], "tab:brown"),
 )):
     ax.bar(np.arange(len(labels)) + (k - 1) * width, [max(e, FLOOR) for e in errs], width,
@@ -454,7 +458,7 @@ plt.show()
 
 # %% [markdown]
 # Forty steps of a chain of products and the hand-derived gradients still agree with
-# autograd to rounding. (The projection's $W_{hr}$ gradient is in the `"torch"` bars
+# autograd to rounding. (The projection's $W_{hr}$ gradient is in the `"bptt"` bars
 # only; it is not in the NumPy version. The plot shows the gradients they share.)
 
 # %%
@@ -465,7 +469,8 @@ print("weight_hr:", {d: f"{bptt_errors[d, 'weight_hr']:.1e}" for d in ("forward"
 #
 # Speed is measured in `benchmarks/cpu.py`, not here (a notebook on a shared CI machine
 # would measure noise). Its committed results compare, in one process and interleaved,
-# `nn.LSTM` with our `"torch"` backend and with the `"autograd"` step loop; a ratio is
+# `nn.LSTM` with our `"bptt"` backend (called `"torch"` when these results were taken)
+# and with the `"autograd"` step loop; a ratio is
 # median time ours / median time `nn.LSTM` (lower is better).
 
 # %%
@@ -486,7 +491,7 @@ fig, ax = plt.subplots(figsize=(7, 4))
 for key, color in (("ratio autograd fwd+bwd", "tab:blue"), ("ratio torch fwd+bwd", "tab:orange")):
     ax.scatter([1e3 * g["seconds"]["nn fwd+bwd"] for g in lstm_points],
                [g[key] for g in lstm_points], s=18, color=color,
-               label=f'backend "{key.split()[1]}"')
+               label=f'backend "{"bptt" if "torch" in key else "autograd"}"')
 ax.axhline(1, color="k", lw=1, ls="--", label="as fast as nn.LSTM")
 ax.set(xscale="log", yscale="log", xlabel="nn.LSTM forward+backward time (ms)",
        ylabel="time ours / time nn.LSTM",
@@ -528,7 +533,7 @@ for name, module in (("nn.LSTM", nn.LSTM(32, 64)),
 #   1 or 2 layers x `batch_first` x packed), for both backends, the outputs and every
 #   gradient match `nn.LSTM` within $10^{-10}$ in float64 and $10^{-5}$ in float32;
 # * `gradcheck` passes in float64 for both backends, padded and packed;
-# * the hand-derived backward, in NumPy and in the `"torch"` backend (with projection,
+# * the hand-derived backward, in NumPy and in the `"bptt"` backend (with projection,
 #   packed lengths, both directions), matches autograd within $10^{-10}$ over 40 steps.
 
 # %%

@@ -65,7 +65,7 @@ torch.set_num_threads(1)  # tiny tensors: one thread is faster and the results r
 # The library's code for everything after the two matrix products:
 
 # %%
-print(inspect.getsource(F.gru_pointwise))
+print(inspect.getsource(ls.cells.gru.gru_update))
 
 # %% [markdown]
 # ### Parameters

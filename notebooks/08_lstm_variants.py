@@ -55,11 +55,11 @@ import numpy as np
 import torch
 
 import lstm_scratch as ls
+from lstm_scratch.cells.variant_lstm import PAPER_VARIANTS
 from lstm_scratch.toy_tasks import ADDING_BASELINE_MSE, adding_problem
-from lstm_scratch.variants import PAPER_VARIANTS
 
 torch.manual_seed(0)
-PAPER = PAPER_VARIANTS  # Greff et al.'s names -> our options (lstm_scratch/variants.py)
+PAPER = PAPER_VARIANTS  # Greff et al.'s names -> our options (lstm_scratch/cells/variant_lstm.py)
 
 # %% [markdown]
 # ## Parameters: the shapes say which gates exist

@@ -1,4 +1,4 @@
-"""The hand-written LSTM backward ("torch" backend) against autograd and torch.nn.LSTM."""
+"""The hand-written LSTM backward ("bptt" backend) against autograd and torch.nn.LSTM."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import lstm_scratch as ls
 from lstm_scratch import backends
-from lstm_scratch.bptt import lstm_direction
+from lstm_scratch.cells import StandardLSTM
+from lstm_scratch.layer import run_layer
 
 F64 = torch.float64
 
@@ -38,8 +39,9 @@ def test_gradcheck(bias, proj, packed, reverse):
 
     def f(x, h0, c0, *ps):
         it = iter(ps)
-        full = [None if p is None else next(it) for p in params]
-        out, (h, c) = lstm_direction(x, (h0, c0), *full, lengths=lengths, reverse=reverse)
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        p = {n: next(it) for n, w in zip(names, params) if w is not None}
+        out, (h, c) = run_layer(StandardLSTM(), x, (h0, c0), p, lengths, reverse, "bptt")
         return out, h, c
 
     assert torch.autograd.gradcheck(f, inputs)
@@ -72,7 +74,7 @@ def test_parity_with_nn_lstm_and_autograd(layers, bidi, proj, packed, batch_firs
     mods = {
         name: ls.LSTM(I, H, layers, bidirectional=bidi, proj_size=proj,
                       batch_first=batch_first, backend=name, dtype=F64)
-        for name in ("torch", "autograd")
+        for name in ("bptt", "autograd")
     }
     for m in mods.values():
         m.load_state_dict(ref.state_dict())
@@ -96,7 +98,7 @@ def test_parity_with_nn_lstm_and_autograd(layers, bidi, proj, packed, batch_firs
 
     want_out, want_grads = run(ref)
     for name, m in mods.items():
-        assert backends.select(m, x).name == name
+        assert backends.choose(m, x) == name
         out, grads = run(m)
         for a, b in zip(out, want_out, strict=True):
             torch.testing.assert_close(a, b, atol=1e-10, rtol=0, msg=f"{name} output")
@@ -120,15 +122,15 @@ def test_float32_parity_and_no_bias():
 def test_auto_uses_hand_backward_on_cpu_and_autograd_stays_available():
     x = torch.randn(3, 2, 4)
     auto = ls.LSTM(4, 5)
-    assert backends.select(auto, x).name == "torch"
-    assert "runs 'torch'" in ls.explain_backend(auto, x)
-    assert backends.select(ls.LSTM(4, 5, backend="autograd"), x).name == "autograd"
+    assert backends.choose(auto, x) == "bptt"
+    assert "runs 'bptt'" in ls.explain_backend(auto, x)
+    assert backends.choose(ls.LSTM(4, 5, backend="autograd"), x) == "autograd"
 
 
 def test_layer_norm_falls_back_to_autograd():
     x = torch.randn(3, 2, 4)
     auto = ls.LSTM(4, 5, layer_norm=True)
-    assert backends.select(auto, x).name == "autograd"
+    assert backends.choose(auto, x) == "autograd"
     assert "layer_norm" in ls.explain_backend(auto, x)
     with pytest.raises(ValueError, match="layer_norm"):
-        ls.LSTM(4, 5, layer_norm=True, backend="torch")(x)
+        ls.LSTM(4, 5, layer_norm=True, backend="bptt")(x)

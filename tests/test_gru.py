@@ -19,7 +19,7 @@ from lstm_scratch import functional as F
 
 T, B, I, H = 5, 3, 4, 6
 # every backend that runs on the CPU without an interpreter
-CPU_BACKENDS = [b for b in backends.available("GRU") if b != "triton"]
+CPU_BACKENDS = [b for b in backends.ORDER if b != "triton"]
 BACKENDS = pytest.mark.parametrize("backend", CPU_BACKENDS)
 DTYPES = pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["fp64", "fp32"])
 

@@ -1,7 +1,5 @@
 """backend="triton" in the modules: same results as backend="autograd", clear refusals."""
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 from helpers import assert_same_run
@@ -11,6 +9,8 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 import lstm_scratch as ls
 from lstm_scratch import backends, kernels, triton_backend
+from lstm_scratch.cells import StandardGRU
+from lstm_scratch.layer import run_layer
 
 
 def twin(backend, **options):
@@ -48,7 +48,7 @@ def test_triton_lstm_matches_autograd_outputs_and_every_gradient(options, packed
 
 
 def test_triton_gru_direction_matches_nn_gru_with_lengths_and_reverse():
-    """The GRU backend's run function, on nn.GRU's weights, both directions, packed."""
+    """The layer runner on the GRU kernel, on nn.GRU's weights, both directions, packed."""
     torch.manual_seed(0)
     T, B, I, H = 5, 3, 4, 6
     gru = nn.GRU(I, H, bidirectional=True, dtype=torch.float64)
@@ -56,13 +56,12 @@ def test_triton_gru_direction_matches_nn_gru_with_lengths_and_reverse():
     lengths = torch.tensor([5, 3, 2])
     ref_out, ref_h = gru(pack_padded_sequence(x, lengths))
     ref_out, _ = torch.nn.utils.rnn.pad_packed_sequence(ref_out)
-    module = SimpleNamespace(hidden_size=H, proj_size=0)
     for d, suffix in enumerate(["_l0", "_l0_reverse"]):
         params = {n: getattr(gru, n + suffix).detach().to(DEVICE, torch.float32) for n in
                   ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-        out, (h,) = triton_backend.run_gru(
-            module, x.to(DEVICE, torch.float32), (torch.zeros(B, H, device=DEVICE),), params,
-            lengths, reverse=bool(d),
+        out, (h,) = run_layer(
+            StandardGRU(), x.to(DEVICE, torch.float32), (torch.zeros(B, H, device=DEVICE),),
+            params, lengths, reverse=bool(d), backend="triton",
         )
         assert rel_err(out, ref_out[..., d * H:(d + 1) * H].detach()) <= FP32_REL_TOL
         assert rel_err(h, ref_h[d].detach()) <= FP32_REL_TOL
@@ -80,18 +79,18 @@ def test_triton_backend_names_what_it_cannot_run():
 def test_auto_does_not_pick_triton_on_cpu_and_says_why():
     lstm = ls.LSTM(3, 5)
     x = torch.randn(2, 1, 3)
-    assert backends.select(lstm, x).name != "triton"
+    assert backends.choose(lstm, x) != "triton"
     assert "skipped 'triton': the input is not on a CUDA device" in ls.explain_backend(lstm, x)
 
 
 def test_without_the_interpreter_a_cpu_input_is_refused(monkeypatch):
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
-    reason = triton_backend._why_not(ls.LSTM(3, 5), torch.randn(2, 1, 3))
+    reason = triton_backend.why_not(ls.LSTM(3, 5), torch.randn(2, 1, 3))
     assert reason is not None and "need a CUDA device" in reason
 
 
 def test_without_triton_the_backend_says_it_is_not_installed(monkeypatch):
     monkeypatch.setattr(triton_backend.importlib.util, "find_spec", lambda name: None)
-    assert triton_backend._why_not(ls.LSTM(3, 5), torch.randn(2, 1, 3)) == (
+    assert triton_backend.why_not(ls.LSTM(3, 5), torch.randn(2, 1, 3)) == (
         "triton is not installed"
     )

@@ -36,8 +36,9 @@ ARGS = {"LSTM": lstm_args, "GRU": gru_args}
 @pytest.mark.parametrize("H", SIZES)
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 def test_the_dispatched_kernel_matches_float64_at_its_real_sizes(mode, H, dtype):
-    name, _ = kernel_for(mode, False, H, dtype)
-    assert name.endswith("_v2") == fits(H, dtype, {dtype: persistent_limit(mode, dtype)})
+    family = mode.lower()
+    name, _ = kernel_for(family, H, dtype)
+    assert name.endswith("_v2") == fits(H, dtype, {dtype: persistent_limit(family, dtype)})
     errors = compare_with_reference(
         getattr(kernels, name), REFERENCE[mode], ARGS[mode](T, B, H), dtype=dtype,
         lengths=torch.tensor(LENGTHS),
@@ -59,13 +60,13 @@ def test_dispatch_sends_fp32_to_v2_only_where_its_weights_fit_on_chip():
     """fp32 W_hh at H = 128 is 4 x 128 x 128 x 4 B = 256 KiB: more than an H100 block's
     227 KiB of shared memory and than 8 warps' registers (kernels/compile_check.py shows
     the spills); 16-bit halves it."""
-    assert kernel_for("LSTM", False, 64, torch.float32)[0] == "lstm_v2"
-    assert kernel_for("LSTM", False, 128, torch.float32)[0] == "lstm_v1"
-    assert kernel_for("LSTM", False, 128, torch.bfloat16)[0] == "lstm_v2"
-    assert kernel_for("GRU", False, 128, torch.float16)[0] == "gru_v2"
-    assert kernel_for("LSTM", False, 129, torch.bfloat16)[0] == "lstm_v1"
-    assert kernel_for("GRU", False, 112, torch.bfloat16)[0] == "gru_v2"
-    name, why = kernel_for("LSTM", False, 100, torch.bfloat16)
+    assert kernel_for("lstm", 64, torch.float32)[0] == "lstm_v2"
+    assert kernel_for("lstm", 128, torch.float32)[0] == "lstm_v1"
+    assert kernel_for("lstm", 128, torch.bfloat16)[0] == "lstm_v2"
+    assert kernel_for("gru", 128, torch.float16)[0] == "gru_v2"
+    assert kernel_for("lstm", 129, torch.bfloat16)[0] == "lstm_v1"
+    assert kernel_for("gru", 112, torch.bfloat16)[0] == "gru_v2"
+    name, why = kernel_for("lstm", 100, torch.bfloat16)
     assert name == "lstm_v1" and "not a multiple of 16" in why
 
 
@@ -111,12 +112,10 @@ def test_tf32_falls_back_to_allow_tf32_on_older_torch(monkeypatch):
 
 
 def test_layer_norm_kernel_refuses_what_would_spill():
-    from types import SimpleNamespace
+    from lstm_scratch.triton_backend import why_not
 
-    from lstm_scratch.triton_backend import _why_not
-
-    module = SimpleNamespace(proj_size=0, mode="LSTM", layer_norm=True, hidden_size=2049)
-    reason = _why_not(module, torch.randn(1, 1, 1))
+    module = ls.LSTM(1, 2049, layer_norm=True, device="meta")
+    reason = why_not(module, torch.randn(1, 1, 1))
     assert reason is not None and "hidden_size 2049 > 2048" in reason and "spilling" in reason
-    module.hidden_size = 2048
-    assert _why_not(module, torch.randn(1, 1, 1)) is None
+    module = ls.LSTM(1, 2048, layer_norm=True, device="meta")
+    assert why_not(module, torch.randn(1, 1, 1)) is None

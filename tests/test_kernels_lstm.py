@@ -9,9 +9,10 @@ import torch
 from kernel_checks import DEVICE, FP32_REL_TOL, compare_with_reference
 
 from lstm_scratch import kernels
-from lstm_scratch.functional import layer_norm_lstm_layer
+from lstm_scratch.cells import LayerNormLSTM, StandardLSTM
 from lstm_scratch.kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
 from lstm_scratch.kernels.lstm_v1_fused_gates import lstm_reference
+from lstm_scratch.layer import run_layer
 
 LSTM_KERNELS = [kernels.lstm_v1, kernels.lstm_v2]
 
@@ -94,14 +95,13 @@ def test_unsupported_dtype_is_named():
 
 def test_lstm_reference_is_the_library_lstm_layer():
     """The kernels' reference is the library's own math (and that matches nn.LSTM elsewhere)."""
-    from lstm_scratch.functional import lstm_layer
-
     x = torch.randn(5, 3, 4, dtype=torch.float64)
     w_ih = torch.randn(8, 4, dtype=torch.float64)
     xw, h0, c0, w_hh = lstm_args(5, 3, 2)
     lengths = torch.tensor([5, 1, 3])
     ours = lstm_reference(x @ w_ih.T, h0, c0, w_hh, lengths)
-    out, (h, c) = lstm_layer(x, (h0, c0), w_ih, w_hh, lengths=lengths)
+    p = {"weight_ih": w_ih, "weight_hh": w_hh}
+    out, (h, c) = run_layer(StandardLSTM(), x, (h0, c0), p, lengths)
     for a, b in zip(ours, (out, h, c)):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
 
@@ -150,9 +150,10 @@ def test_layer_norm_reference_is_the_library_layer():
     x = torch.randn(4, 2, 3, dtype=torch.float64)
     w_ih, ln_ih = torch.randn(12, 3, dtype=torch.float64), torch.ones(12, dtype=torch.float64)
     xw, h0, c0, w_hh, a_h, a_c, b_c = ln_args(4, 2, 3)
-    from lstm_scratch.functional import layer_norm_input
-
-    ours = ln_lstm_reference(layer_norm_input(x, w_ih, ln_ih, None), h0, c0, w_hh, a_h, a_c, b_c)
-    out, (h, c) = layer_norm_lstm_layer(x, (h0, c0), w_ih, w_hh, ln_ih, a_h, a_c, None, b_c)
+    p = {"weight_ih": w_ih, "weight_hh": w_hh, "ln_ih_weight": ln_ih, "ln_hh_weight": a_h,
+         "ln_cell_weight": a_c, "ln_cell_bias": b_c}
+    cell = LayerNormLSTM()
+    ours = ln_lstm_reference(cell.input_half(x, p), h0, c0, w_hh, a_h, a_c, b_c)
+    out, (h, c) = run_layer(cell, x, (h0, c0), p)
     for a, b in zip(ours, (out, h, c)):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

@@ -18,7 +18,7 @@ from lstm_scratch import backends
 
 T, B, I, H, P = 5, 3, 4, 6, 3
 # every backend that runs on the CPU without an interpreter
-CPU_BACKENDS = [b for b in backends.available("LSTM") if b != "triton"]
+CPU_BACKENDS = [b for b in backends.ORDER if b != "triton"]
 
 GRID = list(
     itertools.product(

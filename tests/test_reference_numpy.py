@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lstm_scratch import functional as F
+from lstm_scratch.cells import StandardLSTM
+from lstm_scratch.layer import run_layer
 from lstm_scratch.reference import lstm_backward, lstm_forward
 
 
@@ -18,9 +19,8 @@ def test_numpy_lstm_matches_torch_autograd():
         n: torch.randn(s, dtype=torch.float64, requires_grad=True)
         for n, s in zip(names, shapes, strict=True)
     }
-    out, (h, c) = F.lstm_layer(
-        t["x"], (t["h0"], t["c0"]), t["weight_ih"], t["weight_hh"], t["bias_ih"], t["bias_hh"]
-    )
+    p = {n: t[n] for n in names[3:]}
+    out, (h, c) = run_layer(StandardLSTM(), t["x"], (t["h0"], t["c0"]), p)
     d_out, d_h, d_c = torch.randn_like(out), torch.randn_like(h), torch.randn_like(c)
     loss = (out * d_out).sum() + (h * d_h).sum() + (c * d_c).sum()
     want = dict(zip(names, torch.autograd.grad(loss, list(t.values())), strict=True))

@@ -13,7 +13,7 @@ from torch.func import functional_call
 
 import lstm_scratch as ls
 
-CPU_BACKENDS = ("autograd", "torch")
+CPU_BACKENDS = ("autograd", "bptt")
 LSTM_CASES = {
     "plain": {},
     "proj_size": {"proj_size": 2},
@@ -141,7 +141,7 @@ def test_gradient_penalty_matches_torch(ours_cls, ref_cls, options, backend):
 
 def test_first_order_backward_builds_no_graph():
     """Without create_graph the fast hand-written backward runs: no graph is built."""
-    lstm = ls.LSTM(2, 3, backend="torch")
+    lstm = ls.LSTM(2, 3, backend="bptt")
     x = torch.randn(4, 2, 2, requires_grad=True)
     (gx,) = torch.autograd.grad(lstm(x)[0].sum(), x)
     assert gx.grad_fn is None

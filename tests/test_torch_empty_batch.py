@@ -16,7 +16,7 @@ CASES = {
 PROJ = {"LSTM-proj": (ls.LSTM, nn.LSTM, {"proj_size": 2, "bidirectional": True})}
 GRID = [
     pytest.param(*case, backend, id=f"{name}-{backend}")
-    for backend in ("autograd", "torch", "triton")
+    for backend in ("autograd", "bptt", "triton")
     for name, case in (CASES | (PROJ if backend != "triton" else {})).items()
 ]
 

@@ -36,7 +36,7 @@ OURS = {
     nn.MultiheadAttention: ls.MultiheadAttention,
 }
 STACKS = (nn.LSTM, nn.GRU)
-CPU_BACKENDS = ("autograd", "torch")
+CPU_BACKENDS = ("autograd", "bptt")
 INFOS = {info.module_cls: info for info in module_db if info.module_cls in OURS}
 
 
@@ -144,7 +144,7 @@ def test_module_db_error_input_raises_as_torch(cls, k):
 def test_module_db_pickle_and_deepcopy_keep_the_module(cls):
     """test_modules.py's test_pickle and deepcopy: the copy computes the same."""
     sample = samples(INFOS[cls], False)[0]
-    _, ours = build(cls, "torch" if cls in STACKS else None, sample, False)
+    _, ours = build(cls, "bptt" if cls in STACKS else None, sample, False)
     args, kwargs = sample.forward_input.args, sample.forward_input.kwargs
     want = tensors(ours(*args, **kwargs))
     for twin in (pickle.loads(pickle.dumps(ours)), copy.deepcopy(ours)):

@@ -25,7 +25,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import lstm_scratch as ls
 
-BACKENDS = pytest.mark.parametrize("backend", ["autograd", "torch"])
+BACKENDS = pytest.mark.parametrize("backend", ["autograd", "bptt"])
 STACKS = pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 
 

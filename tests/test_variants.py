@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 import lstm_scratch as ls
-from lstm_scratch import functional as F
+from lstm_scratch.cells import VariantLSTM
+from lstm_scratch.layer import run_layer
 
 VARIANTS = ("vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "CIFG", "NP")
 ORDER = {"NIG": "fgo", "NFG": "igo", "NOG": "ifg", "CIFG": "fgo"}  # others: "ifgo"
@@ -167,8 +168,8 @@ def test_gradcheck_float64(variant):
     c0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
 
     def f(x, h0, c0, *weights):
-        out, (h, c) = F.variant_lstm_layer(x, (h0, c0), **dict(zip(names, weights, strict=True)),
-                                           variant=variant, zoneout_p=0.3)
+        cell = VariantLSTM(variant, peephole, zoneout=0.3)  # evaluation mode: no randomness
+        out, (h, c) = run_layer(cell, x, (h0, c0), dict(zip(names, weights, strict=True)))
         return out, c
 
     weights = [w.detach().clone().requires_grad_() for w in params.values()]

@@ -1,59 +1,100 @@
-"""Backpropagation through time for one LSTM layer in one direction, written by hand.
+"""The LSTM cell, as torch.nn.LSTM computes it: parameters, step, hand-derived backward.
 
-The notation is that of `lstm_scratch.functional.lstm`: for each step t = 1..T,
+Hochreiter & Schmidhuber (1997) with the forget gate of Gers et al. (2000), and the
+optional projection of Sak et al. (2014, LSTMP). The four gate blocks are stacked in
+torch's order (i, f, g, o):
 
-    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh                 (B, 4H) pre-activations
-    i_t, f_t, g_t, o_t = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
-    c_t = f_t * c_{t-1} + i_t * g_t
-    m_t = o_t * tanh(c_t)
-    h_t = W_hr m_t   (with a projection)   or   h_t = m_t
+    weight_ih = [W_ii; W_if; W_ig; W_io]  (4H, I)     bias_ih, bias_hh  (4H,)
+    weight_hh = [W_hi; W_hf; W_hg; W_ho]  (4H, P)     weight_hr (P, H)  only with proj_size P
 
-Forward: the input half W_ih x_t + b_ih + b_hh for every step is one matrix product
-over all T*B rows; the loop adds W_hh h_{t-1} and does the pointwise work in place,
-keeping only what the backward needs: the gates (i, f, g, o)_t, c_t, tanh(c_t), h_t.
-
-Backward: with dh_t = dL/dh_t and dc_t = dL/dc_t (everything that reaches them: the
-output at t, the step t+1, the final state), one step back is
-
-    dm_t     = W_hr^T dh_t      (or dm_t = dh_t)
-    dc_t    += dm_t * o_t * (1 - tanh(c_t)^2)
-    da_i     = dc_t * g_t * i_t (1 - i_t)
-    da_f     = dc_t * c_{t-1} * f_t (1 - f_t)
-    da_g     = dc_t * i_t * (1 - g_t^2)
-    da_o     = dm_t * tanh(c_t) * o_t (1 - o_t)
-    dc_{t-1} = dc_t * f_t
-    dh_{t-1} = W_hh^T da_t + dL/dout_{t-1}
-
-Every factor that multiplies dc_t or dm_t depends only on forward values, so they are
-computed for all steps at once before the loop ("local derivatives" J and K below);
-the loop is then four pointwise products and one matrix product per step. Once all
-da_t are known, the weight gradients are sums over steps, i.e. large matrix products:
-
-    dW_ih = sum_t da_t^T x_t      dW_hh = sum_t da_t^T h_{t-1}     db = sum_t da_t
-    dx_t  = da_t W_ih             dW_hr = sum_t dh_t^T m_t
-
-Packed batches (lengths): past its end a sequence's state is frozen and its output is
-zero. In the backward this means: da = 0, dc_{t-1} = dc_t, dh_{t-1} = dh_t there.
+where P = proj_size, or H without projection (then h_t has H features). The equations
+are in `StandardLSTM.step` (forward) and `LSTMFunction.backward` (backward).
 """
 
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
-from ..functional import lstm_layer, reverse_padded
+from ..functional.basic import linear
+from .cell import Cell, Params, State
 from .recompute import backward_by_recomputing
 
-States = tuple[Tensor, ...]
+
+def lstm_input_half(
+    x: Tensor, weight_ih: Tensor, bias_ih: Tensor | None, bias_hh: Tensor | None
+) -> Tensor:
+    """xw = W_ih x_t + b_ih + b_hh for every step at once, (..., 4H): the part of the
+    pre-activations that does not wait for h_{t-1}. Both biases go here."""
+    bias = bias_ih if bias_hh is None else bias_hh if bias_ih is None else bias_ih + bias_hh
+    return linear(x, weight_ih, bias)
 
 
-def alive_mask(lengths: Tensor | None, T: int, like: Tensor) -> Tensor | None:
-    """(T, B, 1) of 1.0 where step t < lengths[b] (the sequence is running), else 0.0."""
-    if lengths is None:
-        return None
-    t = torch.arange(T, device=like.device).unsqueeze(1)  # (T, 1)
-    return (t < lengths.to(like.device).unsqueeze(0)).to(like.dtype).unsqueeze(-1)
+def lstm_parameter_shapes(
+    G: int, input_size: int, hidden_size: int, proj_size: int, bias: bool
+) -> dict[str, tuple[int, ...]]:
+    """torch's names and shapes for G stacked gate blocks (G = 4 here), in torch's order."""
+    H = hidden_size
+    P = proj_size if proj_size > 0 else H
+    shapes: dict[str, tuple[int, ...]] = {"weight_ih": (G * H, input_size), "weight_hh": (G * H, P)}
+    if bias:
+        shapes.update(bias_ih=(G * H,), bias_hh=(G * H,))
+    if proj_size > 0:
+        shapes["weight_hr"] = (P, H)
+    return shapes
+
+
+class StandardLSTM(Cell):
+    """torch's LSTM cell (with projection when the parameters hold weight_hr)."""
+
+    name = "LSTM"
+    title = "the LSTM cell"
+    gates = "ifgo"
+    kernel = "lstm"
+
+    @property
+    def forget_gate(self) -> int:
+        return 1
+
+    def parameter_shapes(
+        self, input_size: int, hidden_size: int, proj_size: int, bias: bool
+    ) -> dict[str, tuple[int, ...]]:
+        return lstm_parameter_shapes(len(self.gates), input_size, hidden_size, proj_size, bias)
+
+    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, int]:
+        return (proj_size if proj_size > 0 else hidden_size), hidden_size  # h, c
+
+    def input_half(self, x: Tensor, p: Params) -> Tensor:
+        return lstm_input_half(x, p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))
+
+    def step(self, xw: Tensor, state: State, p: Params) -> State:
+        """One step from xw = W_ih x_t + b_ih + b_hh (B, 4H) and (h_{t-1}, c_{t-1}):
+
+            a_t = xw + W_hh h_{t-1}                                     (B, 4H)
+            i_t = sigmoid(a_i)   f_t = sigmoid(a_f)   g_t = tanh(a_g)   o_t = sigmoid(a_o)
+            c_t = f_t * c_{t-1} + i_t * g_t
+            m_t = o_t * tanh(c_t)
+            h_t = W_hr m_t  (with a projection)   or   h_t = m_t
+        """
+        h, c = state  # (B, P or H), (B, H)
+        a = xw + linear(h, p["weight_hh"])  # (B, 4H)
+        i, f, g, o = a.chunk(4, dim=-1)  # 4 x (B, H)
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c = f * c + i * g  # (B, H)
+        m = o * torch.tanh(c)  # (B, H)
+        weight_hr = p.get("weight_hr")
+        h = m if weight_hr is None else linear(m, weight_hr)  # (B, P or H)
+        return h, c
+
+    def run_bptt(
+        self, x: Tensor, state: State, p: Params, lengths: Tensor | None
+    ) -> tuple[Tensor, State]:
+        out, h, c = LSTMFunction.apply(
+            x, *state, p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"),
+            p.get("weight_hr"), lengths,
+        )
+        return out, (h, c)
 
 
 class LSTMFunction(torch.autograd.Function):
@@ -61,6 +102,7 @@ class LSTMFunction(torch.autograd.Function):
 
     apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, lengths)
       -> out (T, B, P), h_T (B, P), c_T (B, H); biases, weight_hr and lengths may be None.
+    With lengths (B,), past its end a sequence's state is frozen and its output zero.
     """
 
     @staticmethod
@@ -76,17 +118,16 @@ class LSTMFunction(torch.autograd.Function):
         weight_hr: Tensor | None,
         lengths: Tensor | None,
     ) -> tuple[Tensor, Tensor, Tensor]:
+        """`StandardLSTM.step` for every t, in place, keeping what the backward needs:
+        the gates (i, f, g, o)_t, c_t, tanh(c_t), h_t and (with a projection) m_t."""
+        from ..layer import alive_mask
+
         T, B, _ = x.shape
         H = c0.shape[-1]
         P = h0.shape[-1]
         mask = alive_mask(lengths, T, x)  # (T, B, 1) or None
 
-        # The input half of every step at once: one (T*B, I) x (I, 4H) product.
-        gates = x.flatten(0, 1) @ weight_ih.T  # (T*B, 4H)
-        for bias in (bias_ih, bias_hh):
-            if bias is not None:
-                gates += bias
-        gates = gates.view(T, B, 4 * H)  # a_t minus W_hh h_{t-1}; becomes (i f g o)_t
+        gates = lstm_input_half(x, weight_ih, bias_ih, bias_hh)  # (T, B, 4H); becomes (i f g o)_t
         hs = x.new_empty(T + 1, B, P)  # h_0 .. h_T
         cs = x.new_empty(T + 1, B, H)  # c_0 .. c_T
         tanh_cs = x.new_empty(T, B, H)  # tanh(c_1) .. tanh(c_T)
@@ -103,7 +144,7 @@ class LSTMFunction(torch.autograd.Function):
         h_, c_, tanh_c_ = hs.unbind(0), cs.unbind(0), tanh_cs.unbind(0)
         m_ = h_[1:] if ms is None else ms.unbind(0)  # where o_t * tanh(c_t) goes
         for t in range(T):
-            a_[t].addmm_(h_[t], w_hh_t)  # a_t = (W_ih x_t + b) + W_hh h_{t-1}
+            a_[t].addmm_(h_[t], w_hh_t)  # a_t = xw_t + W_hh h_{t-1}
             if_[t].sigmoid_()  # i_t, f_t
             g_[t].tanh_()  # g_t
             o_[t].sigmoid_()  # o_t
@@ -130,6 +171,33 @@ class LSTMFunction(torch.autograd.Function):
     def backward(
         ctx: FunctionCtx, d_out: Tensor, d_hT: Tensor, d_cT: Tensor
     ) -> tuple[Tensor | None, ...]:
+        """Backpropagation through time, derived by hand.
+
+        With dh_t = dL/dh_t and dc_t = dL/dc_t (everything that reaches them: the output
+        at t, the step t+1, the final state), one step back is
+
+            dm_t     = W_hr^T dh_t      (or dm_t = dh_t)
+            dc_t    += dm_t * o_t * (1 - tanh(c_t)^2)
+            da_i     = dc_t * g_t * i_t (1 - i_t)
+            da_f     = dc_t * c_{t-1} * f_t (1 - f_t)
+            da_g     = dc_t * i_t * (1 - g_t^2)
+            da_o     = dm_t * tanh(c_t) * o_t (1 - o_t)
+            dc_{t-1} = dc_t * f_t
+            dh_{t-1} = W_hh^T da_t + dL/dout_{t-1}
+
+        Every factor that multiplies dc_t or dm_t depends only on forward values, so the
+        local derivatives J (da = dc * J, da_o = dm * J_o), K (dc += dm * K) and F
+        (dc_{t-1} = dc_t * F) are computed for all steps before the loop, which is then
+        four pointwise products and one matrix product per step. The weight gradients
+        are sums over steps, i.e. large matrix products:
+
+            dW_ih = sum_t da_t^T x_t      dW_hh = sum_t da_t^T h_{t-1}     db = sum_t da_t
+            dx_t  = da_t W_ih             dW_hr = sum_t dh_t^T m_t
+
+        Past a sequence's end (lengths): da = 0, dc_{t-1} = dc_t, dh_{t-1} = dh_t.
+        With create_graph=True the backward must itself be differentiable: then the
+        layer is recomputed on the autograd path (`recompute`).
+        """
         saved = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: a backward autograd can differentiate
             return LSTMFunction.differentiable_backward(ctx, saved[:8], (d_out, d_hT, d_cT))
@@ -139,11 +207,8 @@ class LSTMFunction(torch.autograd.Function):
         H = cs.shape[-1]
         i, f, g, o = gates.chunk(4, dim=2)  # 4 x (T, B, H)
 
-        # Local derivatives for all steps at once (see the module docstring):
-        #   da_{i,f,g} = dc_t * J_{i,f,g}     da_o = dm_t * J_o
-        #   dc_t      += dm_t * K             dc_{t-1} = dc_t * F
-        # Written block by block into preallocated memory: at large sizes these passes
-        # over (T, B, H) are a sizeable part of the backward. sigma' = s - s*s.
+        # J, K, F written block by block into preallocated memory: at large sizes these
+        # passes over (T, B, H) are a sizeable part of the backward. sigma' = s - s*s.
         J = torch.empty_like(gates)  # (T, B, 4H); becomes da_t in place
         J_i, J_f, J_g, J_o = J.chunk(4, dim=2)
         torch.addcmul(i, i, i, value=-1, out=J_i).mul_(g)  # J_i = g_t * i_t (1 - i_t)
@@ -199,46 +264,16 @@ class LSTMFunction(torch.autograd.Function):
     def differentiable_backward(
         ctx: FunctionCtx, inputs: tuple[Tensor | None, ...], grad_outputs: tuple[Tensor, ...]
     ) -> tuple[Tensor | None, ...]:
-        """The backward as a graph: `functional.lstm_layer` rerun and differentiated
-        (see `recompute`); inputs are (x, h0, c0, weight_ih, ..., weight_hr)."""
+        """The backward as a graph: the layer rerun on the autograd path and
+        differentiated (see `recompute`); inputs are (x, h0, c0, weight_ih, ..., weight_hr)."""
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 
-        def forward(x, h0, c0, *params):  # noqa: ANN001, ANN202
-            out, (h, c) = lstm_layer(x, (h0, c0), *params, lengths=ctx.lengths)
+        def forward(x: Tensor, h0: Tensor, c0: Tensor, *weights: Tensor | None) -> tuple:
+            from ..layer import run_layer
+
+            p = {n: w for n, w in zip(names, weights) if w is not None}
+            out, (h, c) = run_layer(StandardLSTM(), x, (h0, c0), p, ctx.lengths)
             return out, h, c
 
         grads = backward_by_recomputing(forward, inputs, ctx.needs_input_grad, grad_outputs)
         return (*grads, None)
-
-
-def lstm_direction(
-    x: Tensor,
-    state: States,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
-    weight_hr: Tensor | None = None,
-    lengths: Tensor | None = None,
-    reverse: bool = False,
-) -> tuple[Tensor, States]:
-    """`functional.lstm_layer` with the hand-written backward: same arguments, same result."""
-    if reverse:
-        x = reverse_padded(x, lengths)  # each sequence read from its own end
-    out, h, c = LSTMFunction.apply(
-        x, *state, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, lengths
-    )
-    if reverse:
-        out = reverse_padded(out, lengths)
-    return out, (h, c)
-
-
-def run(
-    module: nn.Module,
-    x: Tensor,
-    state: States,
-    params: dict[str, Tensor],
-    lengths: Tensor | None,
-    reverse: bool,
-) -> tuple[Tensor, States]:
-    """The "torch" backend for mode "LSTM" (see `lstm_scratch.backends`)."""
-    return lstm_direction(x, state, **params, lengths=lengths, reverse=reverse)

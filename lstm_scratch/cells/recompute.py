@@ -1,11 +1,12 @@
 """Double backward for the hand-written Functions: recompute through the autograd path.
 
-The backward of `LSTMFunction` / `GRUFunction` is written with in-place products on
-plain tensors: fast, but autograd cannot differentiate it a second time. When a graph
+The backward of `LSTMFunction` / `GRUFunction` (cells/lstm.py, cells/gru.py) is written
+with in-place products on plain tensors: fast, but autograd cannot differentiate it a
+second time. When a graph
 of the backward itself is asked for (`torch.autograd.grad(..., create_graph=True)`:
 gradient penalties, Hessian-vector products, meta-learning), autograd runs the backward
 with grad mode on. Then, instead of the hand-written loop, the layer is run once more
-through the step loop of `lstm_scratch.functional` on the saved inputs, and
+through the autograd step loop (`layer.run_layer`) on the saved inputs, and
 
     grads = d(outputs)/d(inputs) . grad_outputs      (torch.autograd.grad, create_graph=True)
 
