@@ -31,6 +31,8 @@ $(RUNTIME): $(BIN)/python requirements.txt setup.py
 	@echo "==> installing the runtime set (requirements.txt)"
 	$(PIP) -r requirements.txt
 	@echo "==> installing lstm-scratch itself (editable: edits to the code take effect at once)"
+	@# setuptools' default editable mode: its import hook also maps lstm_scratch.kernels to
+	@# kernels/ (setup.py's package_dir), which a plain path entry (compat mode) cannot do
 	$(PIP) --no-build-isolation --no-deps -e .
 	touch $(RUNTIME)
 
