@@ -15,6 +15,7 @@ matplotlib or pandas; `ls.LSTM` imports lstm.py the first time it is read.
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from ._version import __version__ as __version__  # (re-exported)
@@ -43,17 +44,18 @@ EXPORTS = {
     "Forecaster": "forecasting",
     "LSTMModel": "forecasting",
 }
-SUBMODULES = ("datasets", "forecasting", "functional", "init", "models")
+SUBMODULES = ("datasets", "forecasting", "functional", "init", "models")  # the public ones
 
 __all__ = [*EXPORTS, *SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
-    """Imports a public name (or subpackage) on first use and keeps it in the module."""
-    if name in SUBMODULES:
-        value = import_module(f".{name}", __name__)
-    elif name in EXPORTS:
+    """Imports a public name, or any submodule (`ls.cells`, `ls.layer`, ...), on first use
+    and keeps it in the module."""
+    if name in EXPORTS:
         value = getattr(import_module(f".{EXPORTS[name]}", __name__), name)
+    elif not name.startswith("_") and find_spec(f"{__name__}.{name}") is not None:
+        value = import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -105,7 +105,8 @@ class VersionAction(argparse.Action):
                          help="show the versions and exit")  # fmt: skip
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        parser.exit(0, _version_line(__version__) + "\n")
+        print(_version_line(__version__))
+        parser.exit()
 
 
 # --- argument types: each refuses a bad value with what was expected ---------------------

@@ -135,5 +135,6 @@ def test_every_public_name_is_there_on_first_use():
         assert getattr(ls, name) is not None
         assert name in dir(ls)
     assert ls.forecasting.Forecaster is ls.Forecaster and ls.GRU is ls.gru.GRU
+    assert ls.cells.__name__ == "lstm_scratch.cells"  # any submodule, as with eager imports
     with pytest.raises(AttributeError, match="has no attribute 'Nonexistent'"):
         ls.Nonexistent  # noqa: B018
