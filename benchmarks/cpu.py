@@ -9,7 +9,7 @@ forward+backward (loss = output.sum()), and we report the ratio of median times
 ours / torch's. Implementations:
 
     nn        torch.nn.LSTM (or nn.GRU): torch's fused C++ (oneDNN) kernels
-    torch     our "torch" backend: whole-sequence autograd.Function, hand-written BPTT
+    bptt      our "bptt" backend: whole-sequence autograd.Function, hand-written BPTT
     autograd  our "autograd" backend: the readable step loop, differentiated by autograd
               (on the T <= 100 part of the grid only, to keep the run short)
     compile   torch.compile of the "autograd" module, probed once in a subprocess with a
@@ -58,11 +58,11 @@ def build(mode: str, H: int, layers: int, bidi: bool, with_autograd: bool) -> di
     """The implementations to compare at one grid point, sharing torch's weights."""
     if mode == "LSTM":
         ref = nn.LSTM(INPUT_SIZE, H, layers, bidirectional=bidi)
-        names = ("torch", "autograd") if with_autograd else ("torch",)
+        names = ("bptt", "autograd") if with_autograd else ("bptt",)
         ours = {n: ls.LSTM(INPUT_SIZE, H, layers, bidirectional=bidi, backend=n) for n in names}
     else:
         ref = nn.GRU(INPUT_SIZE, H, layers, bidirectional=bidi)
-        ours = {"torch": ls.GRU(INPUT_SIZE, H, layers, bidirectional=bidi, backend="torch")}
+        ours = {"bptt": ls.GRU(INPUT_SIZE, H, layers, bidirectional=bidi, backend="bptt")}
     for m in ours.values():
         m.load_state_dict(ref.state_dict())
     return {"nn": ref, **ours}
@@ -139,7 +139,7 @@ def run_grid(quick: bool, budget: float, max_rounds: int) -> list[dict]:
                 if name != "nn":
                     row[f"ratio {name} {p}"] = value / medians[f"nn {p}"]
             rows.append(row)
-            ratio = row["ratio torch fwd+bwd"]
+            ratio = row["ratio bptt fwd+bwd"]
             print(f"[{k + 1}/{len(points)}] {mode} B={B} T={T} H={H} L={L} D={row['directions']}"
                   f" n={n} nn fwd+bwd {medians['nn fwd+bwd'] * 1e3:.1f} ms,"
                   f" ours/nn {ratio:.2f}", flush=True)
@@ -289,7 +289,7 @@ def epoch_table(threads: int) -> list[dict]:
 def summary(rows: list[dict]) -> dict:
     out = {}
     for mode in ("LSTM", "GRU"):
-        for key in ("ratio torch fwd", "ratio torch fwd+bwd", "ratio autograd fwd",
+        for key in ("ratio bptt fwd", "ratio bptt fwd+bwd", "ratio autograd fwd",
                     "ratio autograd fwd+bwd"):
             values = [r[key] for r in rows if r["mode"] == mode and key in r]
             if values:
@@ -324,8 +324,8 @@ def markdown(result: dict) -> str:
         lines.append(
             f"| {r['mode']} | {r['B']} | {r['T']} | {r['H']} | {r['layers']} | "
             f"{r['directions']} | {r['samples']} | {s['nn fwd'] * 1e3:.1f} | "
-            f"{r['ratio torch fwd']:.2f} | {s['nn fwd+bwd'] * 1e3:.1f} | "
-            f"{r['ratio torch fwd+bwd']:.2f} | {'' if auto is None else f'{auto:.2f}'} |")
+            f"{r['ratio bptt fwd']:.2f} | {s['nn fwd+bwd'] * 1e3:.1f} | "
+            f"{r['ratio bptt fwd+bwd']:.2f} | {'' if auto is None else f'{auto:.2f}'} |")
     lines += ["", f"## One training epoch ({EPOCH['samples']} samples x {EPOCH['seq_len']} "
               f"steps, batch {EPOCH['batch_size']}, Adam)", "",
               "The seed documents quote 2.5 s for an LSTM epoch on CPU.", "",
@@ -346,9 +346,9 @@ def plot(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(12, 4.5))
-    styles = {("LSTM", "torch"): ("o", "ours (hand BPTT) / nn.LSTM"),
+    styles = {("LSTM", "bptt"): ("o", "ours (hand BPTT) / nn.LSTM"),
               ("LSTM", "autograd"): ("x", "ours (autograd) / nn.LSTM"),
-              ("GRU", "torch"): ("s", "ours GRU (hand BPTT) / nn.GRU")}
+              ("GRU", "bptt"): ("s", "ours GRU (hand BPTT) / nn.GRU")}
     lstm_points = [r for r in result["grid"] if r["mode"] == "LSTM"]
     index = {(r["B"], r["T"], r["H"], r["layers"], r["directions"]): k
              for k, r in enumerate(lstm_points)}

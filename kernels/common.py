@@ -234,29 +234,30 @@ def lstm_cell_backward(dh, dc, i, f, g, o, c_prev, c):
 
 
 @triton.jit
-def gru_cell_forward(xr, xz, xn, hr, hz, hn, h_prev):
-    """x* = (x W_ih^T + b_ih) blocks, h* = (h W_hh^T + b_hh) blocks, all fp32.
+def gru_cell_forward(u_r, u_z, u_n, v_r, v_z, v_n, h_prev):
+    """u_* = (x W_ih^T + b_ih) blocks, v_* = (h W_hh^T + b_hh) blocks, all fp32 (the
+    names of `lstm_scratch/cells/gru.py`, whose `gru_update` this is).
 
-    r = sigmoid(xr + hr);  z = sigmoid(xz + hz);  n = tanh(xn + r hn);
+    r = sigmoid(u_r + v_r);  z = sigmoid(u_z + v_z);  n = tanh(u_n + r v_n);
     h = (1 - z) n + z h_prev
     """
-    r = sigmoid(xr + hr)
-    z = sigmoid(xz + hz)
-    n = tanh(xn + r * hn)
+    r = sigmoid(u_r + v_r)
+    z = sigmoid(u_z + v_z)
+    n = tanh(u_n + r * v_n)
     h = (1.0 - z) * n + z * h_prev
     return r, z, n, h
 
 
 @triton.jit
-def gru_cell_backward(dh, r, z, n, hn, h_prev):
+def gru_cell_backward(dh, r, z, n, v_n, h_prev):
     """Gradients of the pre-activations given dL/dh_t.
 
-    dpre_n = dh (1 - z)(1 - n^2)           (= d(xn), and d(hn) = dpre_n r)
-    dpre_r = dpre_n hn r (1 - r)           (= d(xr) = d(hr))
-    dpre_z = dh (h_prev - n) z (1 - z)     (= d(xz) = d(hz))
-    the direct part of dh_prev: dh z       (the rest flows through W_hh)
+    da_n = dh (1 - z)(1 - n^2)          (= d(u_n), and d(v_n) = da_n r)
+    da_r = da_n v_n r (1 - r)           (= d(u_r) = d(v_r))
+    da_z = dh (h_prev - n) z (1 - z)    (= d(u_z) = d(v_z))
+    the direct part of dh_prev: dh z    (the rest flows through W_hh)
     """
-    dpre_n = dh * (1.0 - z) * (1.0 - n * n)
-    dpre_r = dpre_n * hn * r * (1.0 - r)
-    dpre_z = dh * (h_prev - n) * z * (1.0 - z)
-    return dpre_r, dpre_z, dpre_n, dh * z
+    da_n = dh * (1.0 - z) * (1.0 - n * n)
+    da_r = da_n * v_n * r * (1.0 - r)
+    da_z = dh * (h_prev - n) * z * (1.0 - z)
+    return da_r, da_z, da_n, dh * z

@@ -2,18 +2,20 @@
 
 The GRU in torch's reset-after form and gate order (r, z, n):
 
-    xw  = x W_ih^T + b_ih                   (T, B, 3H)  one GEMM for all steps, by the caller
+    u = xw = x W_ih^T + b_ih                (T, B, 3H)  one GEMM for all steps, by the caller
     for t = 0 .. T-1:
-        hw = h_{t-1} W_hh^T + b_hh          (B, 3H)     one torch matmul per step
-        r = sigmoid(xw_r + hw_r)            }
-        z = sigmoid(xw_z + hw_z)            }  gru_forward_step_kernel, one launch per step
-        n = tanh(xw_n + r * hw_n)           }  (hw_n = W_hn h + b_hn, the recurrent
+        v = hw = h_{t-1} W_hh^T + b_hh      (B, 3H)     one torch matmul per step
+        r = sigmoid(u_r + v_r)              }
+        z = sigmoid(u_z + v_z)              }  gru_forward_step_kernel, one launch per step
+        n = tanh(u_n + r * v_n)             }  (v_n = W_hn h + b_hn, the recurrent
         h_t = (1 - z) n + z h_{t-1}         }   candidate term, is saved for backward)
+
+u and v are the names of `lstm_scratch/cells/gru.py` (its `gru_update` is this math).
 
 Backward, t = T-1 .. 0 (gru_cell_backward, gru_backward_step_kernel):
 
     dh += dout_t
-    d(xw_t) = [dpre_r, dpre_z, dpre_n]      d(hw_t) = [dpre_r, dpre_z, dpre_n r]
+    d(xw_t) = [da_r, da_z, da_n]      d(hw_t) = [da_r, da_z, da_n r]
     dh_{t-1} = dh z + d(hw_t) W_hh          one torch matmul per step
 
 then over all T*B rows at once: dW_hh = d(hw)^T H_prev, db_hh = sum d(hw), and
@@ -51,7 +53,7 @@ def gru_forward_step_kernel(
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index: row b is alive if t < lengths[b]
     gates_ptr,  # out (T, B, 3H) fp32 activated gates [r z n], for backward; step t
-    hn_ptr,  # out (T, B, H) fp32 recurrent candidate term hw_n = W_hn h_{t-1} + b_hn
+    v_n_ptr,  # out (T, B, H) fp32 recurrent candidate term v_n = W_hn h_{t-1} + b_hn
     out_ptr,  # out (T, B, H) output, step t: h_t where alive, else 0
     B,
     H,
@@ -59,7 +61,7 @@ def gru_forward_step_kernel(
 ):
     xw_ptr = step_start(xw_ptr, t, B, 3 * H)
     gates_ptr = step_start(gates_ptr, t, B, 3 * H)
-    hn_ptr = step_start(hn_ptr, t, B, H)
+    v_n_ptr = step_start(v_n_ptr, t, B, H)
     out_ptr = step_start(out_ptr, t, B, H)
     h_prev_ptr = step_start(hs_ptr, t, B, H)
     h_ptr = h_prev_ptr + B * H
@@ -69,21 +71,21 @@ def gru_forward_step_kernel(
     g_off = row * 3 * H + cols
     s_off = row * H + cols
 
-    xr = tl.load(xw_ptr + g_off, mask=mask).to(tl.float32)
-    xz = tl.load(xw_ptr + g_off + H, mask=mask).to(tl.float32)
-    xn = tl.load(xw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
-    hr = tl.load(hw_ptr + g_off, mask=mask).to(tl.float32)
-    hz = tl.load(hw_ptr + g_off + H, mask=mask).to(tl.float32)
-    hn = tl.load(hw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    u_r = tl.load(xw_ptr + g_off, mask=mask).to(tl.float32)
+    u_z = tl.load(xw_ptr + g_off + H, mask=mask).to(tl.float32)
+    u_n = tl.load(xw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    v_r = tl.load(hw_ptr + g_off, mask=mask).to(tl.float32)
+    v_z = tl.load(hw_ptr + g_off + H, mask=mask).to(tl.float32)
+    v_n = tl.load(hw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
     h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
 
-    r, z, n, h = gru_cell_forward(xr, xz, xn, hr, hz, hn, h_prev)
+    r, z, n, h = gru_cell_forward(u_r, u_z, u_n, v_r, v_z, v_n, h_prev)
 
     alive = t < tl.load(len_ptr + row)
     tl.store(gates_ptr + g_off, r, mask=mask)
     tl.store(gates_ptr + g_off + H, z, mask=mask)
     tl.store(gates_ptr + g_off + 2 * H, n, mask=mask)
-    tl.store(hn_ptr + s_off, hn, mask=mask)
+    tl.store(v_n_ptr + s_off, v_n, mask=mask)
     tl.store(h_ptr + s_off, tl.where(alive, h, h_prev).to(h_ptr.dtype.element_ty), mask=mask)
     tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
 
@@ -93,7 +95,7 @@ def gru_backward_step_kernel(
     dout_ptr,  # (T, B, H) dL/d(output); step t read
     dh_ptr,  # (B, H) fp32 dL/dh_t through the recurrence
     gates_ptr,  # (T, B, 3H) fp32 activated gates [r z n]; step t read
-    hn_ptr,  # (T, B, H) fp32 recurrent candidate terms; step t read
+    v_n_ptr,  # (T, B, H) fp32 recurrent candidate terms; step t read
     hs_ptr,  # (T+1, B, H) hidden states; h_{t-1} read at index t
     len_ptr,  # (B,) int32 sequence lengths
     t,  # this step's index
@@ -107,7 +109,7 @@ def gru_backward_step_kernel(
 ):
     dout_ptr = step_start(dout_ptr, t, B, H)
     gates_ptr = step_start(gates_ptr, t, B, 3 * H)
-    hn_ptr = step_start(hn_ptr, t, B, H)
+    v_n_ptr = step_start(v_n_ptr, t, B, H)
     h_prev_ptr = step_start(hs_ptr, t, B, H)
     dxw_ptr = step_start(dxw_ptr, t, B, 3 * H)
     dhw_ptr = step_start(dhw_ptr, t, B, 3 * H)
@@ -123,10 +125,10 @@ def gru_backward_step_kernel(
     r = tl.load(gates_ptr + g_off, mask=mask)
     z = tl.load(gates_ptr + g_off + H, mask=mask)
     n = tl.load(gates_ptr + g_off + 2 * H, mask=mask)
-    hn = tl.load(hn_ptr + s_off, mask=mask)
+    v_n = tl.load(v_n_ptr + s_off, mask=mask)
     h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
 
-    d_r, d_z, d_n, dh_direct = gru_cell_backward(dh, r, z, n, hn, h_prev)
+    d_r, d_z, d_n, dh_direct = gru_cell_backward(dh, r, z, n, v_n, h_prev)
 
     d_r = tl.where(alive, d_r, 0.0).to(dxw_ptr.dtype.element_ty)
     d_z = tl.where(alive, d_z, 0.0).to(dxw_ptr.dtype.element_ty)
@@ -176,7 +178,7 @@ class GRUv1Function(torch.autograd.Function):
         xw, w_hh = xw.contiguous(), w_hh.contiguous()
         lens = full_lengths(lengths, T, B, xw.device)
         gates = xw.new_empty(T, B, 3 * H, dtype=torch.float32)
-        hn = xw.new_empty(T, B, H, dtype=torch.float32)
+        v_n = xw.new_empty(T, B, H, dtype=torch.float32)
         hs = xw.new_empty(T + 1, B, H)  # h_0 .. h_T, frozen past each end
         out = xw.new_empty(T, B, H)
         hs[0] = h0
@@ -186,17 +188,17 @@ class GRUv1Function(torch.autograd.Function):
                 hw = hs[t] @ w_hh.T if b_hh is None else torch.addmm(b_hh, hs[t], w_hh.T)
                 launch(
                     gru_forward_step_kernel, grid,
-                    xw, hw, hs, lens, t, gates, hn, out, B, H,
+                    xw, hw, hs, lens, t, gates, v_n, out, B, H,
                     BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
-        ctx.save_for_backward(w_hh, lens, gates, hn, hs)
+        ctx.save_for_backward(w_hh, lens, gates, v_n, hs)
         ctx.has_bias, ctx.tf32 = b_hh is not None, tf32
         return out, hs[T].to(h0.dtype)
 
     @staticmethod
     def backward(ctx, dout, dh_T):
-        w_hh, lens, gates, hn, hs = ctx.saved_tensors
-        T, B, H = hn.shape
+        w_hh, lens, gates, v_n, hs = ctx.saved_tensors
+        T, B, H = v_n.shape
         dout = dout.contiguous()
         dh = dh_T.float().contiguous()
         dxw = torch.empty_like(gates, dtype=hs.dtype)  # (T, B, 3H)
@@ -207,7 +209,7 @@ class GRUv1Function(torch.autograd.Function):
             for t in reversed(range(T)):
                 launch(
                     gru_backward_step_kernel, grid,
-                    dout, dh, gates, hn, hs, lens, t, dxw, dhw, dh_skip, B, H,
+                    dout, dh, gates, v_n, hs, lens, t, dxw, dhw, dh_skip, B, H,
                     BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
                 dh = dh_skip + (dhw[t] @ w_hh).float()  # (B, H)

@@ -6,9 +6,9 @@ barrier is needed) applied to the GRU of `gru_v1_fused_gates`:
 
     W_r, W_z, W_n (each (H, H)) and b_hr, b_hz, b_hn loaded once; h in fp32 registers
     for t = 0 .. T-1:
-        hw_k = h W_k^T + b_hk              three tl.dot per step
-        r, z, n, h = gru_cell_forward(xw_t, hw, h)
-        save gates_t = [r z n], hn_t = hw_n, h_t     (fp32)
+        v_k = h W_k^T + b_hk               three tl.dot per step (k = r, z, n)
+        r, z, n, h = gru_cell_forward(u_t, v, h)      (u = xw = x W_ih^T + b_ih)
+        save gates_t = [r z n], v_n, h_t              (fp32)
 
 Backward runs the loop in reverse, dh_{t-1} = dh z + d(hw_t) W_hh by three tl.dot with
 the W_k on-chip, writing d(xw) and d(hw); then dW_hh = d(hw)^T H_prev and
@@ -48,7 +48,7 @@ def gru_persistent_forward_kernel(
     len_ptr,  # (B,) int32 sequence lengths
     out_ptr,  # out (T, B, H) outputs: h_t where alive, else 0
     gates_ptr,  # out (T, B, 3H) fp32 activated gates [r z n]
-    hn_ptr,  # out (T, B, H) fp32 recurrent candidate term W_hn h_{t-1} + b_hn
+    v_n_ptr,  # out (T, B, H) fp32 recurrent candidate term W_hn h_{t-1} + b_hn
     h_ptr,  # out (T+1, B, H) fp32 hidden states h_0 .. h_T (frozen past each end)
     T,
     B,
@@ -77,26 +77,26 @@ def gru_persistent_forward_kernel(
 
     xw_ptrs = xw_ptr + g_off
     gates_ptrs = gates_ptr + g_off
-    hn_ptrs = hn_ptr + s_off
+    hn_ptrs = v_n_ptr + s_off
     out_ptrs = out_ptr + s_off
     h_ptrs = h_ptr + s_off
     for t in range(T):
         hb = h.to(DOT_DTYPE)
-        hr = tl.dot(hb, w_r, input_precision=PRECISION) + b_r
-        hz = tl.dot(hb, w_z, input_precision=PRECISION) + b_z
-        hn = tl.dot(hb, w_n, input_precision=PRECISION) + b_n
-        xr = tl.load(xw_ptrs, mask=mask, other=0.0).to(tl.float32)
-        xz = tl.load(xw_ptrs + H, mask=mask, other=0.0).to(tl.float32)
-        xn = tl.load(xw_ptrs + 2 * H, mask=mask, other=0.0).to(tl.float32)
+        v_r = tl.dot(hb, w_r, input_precision=PRECISION) + b_r
+        v_z = tl.dot(hb, w_z, input_precision=PRECISION) + b_z
+        v_n = tl.dot(hb, w_n, input_precision=PRECISION) + b_n
+        u_r = tl.load(xw_ptrs, mask=mask, other=0.0).to(tl.float32)
+        u_z = tl.load(xw_ptrs + H, mask=mask, other=0.0).to(tl.float32)
+        u_n = tl.load(xw_ptrs + 2 * H, mask=mask, other=0.0).to(tl.float32)
 
-        r, z, n, h_new = gru_cell_forward(xr, xz, xn, hr, hz, hn, h)
+        r, z, n, h_new = gru_cell_forward(u_r, u_z, u_n, v_r, v_z, v_n, h)
 
         alive = t < length
         h = tl.where(alive, h_new, h)
         tl.store(gates_ptrs, r, mask=mask)
         tl.store(gates_ptrs + H, z, mask=mask)
         tl.store(gates_ptrs + 2 * H, n, mask=mask)
-        tl.store(hn_ptrs, hn, mask=mask)
+        tl.store(hn_ptrs, v_n, mask=mask)
         out = tl.where(alive, h_new, 0.0)
         tl.store(out_ptrs, out.to(out_ptr.dtype.element_ty), mask=mask)
         h_ptrs += B * H
@@ -114,7 +114,7 @@ def gru_persistent_backward_kernel(
     dhT_ptr,  # (B, H) dL/dh_T
     w_hh_ptr,  # (3H, H) recurrent weights
     gates_ptr,  # (T, B, 3H) fp32 [r z n] saved by the forward kernel
-    hn_ptr,  # (T, B, H) fp32 recurrent candidate terms
+    v_n_ptr,  # (T, B, H) fp32 recurrent candidate terms
     h_ptr,  # (T+1, B, H) fp32 h_0 .. h_T
     len_ptr,  # (B,) int32 sequence lengths
     dxw_ptr,  # out (T, B, 3H) dL/d(xw), dtype of xw
@@ -135,7 +135,7 @@ def gru_persistent_backward_kernel(
     s_off = rows64[:, None] * H + cols[None, :]
     g_off = rows64[:, None] * 3 * H + cols[None, :]
 
-    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False).to(DOT_DTYPE)  # W_r, for d(hw_r) W_r
+    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False).to(DOT_DTYPE)  # W_r, for d(v_r) W_r
     w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False).to(DOT_DTYPE)
     w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False).to(DOT_DTYPE)
     length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
@@ -146,7 +146,7 @@ def gru_persistent_backward_kernel(
     gates_ptrs = gates_ptr + g_off
     dxw_ptrs = dxw_ptr + g_off
     dhw_ptrs = dhw_ptr + g_off
-    hn_ptrs = hn_ptr + s_off
+    hn_ptrs = v_n_ptr + s_off
     h_ptrs = h_ptr + s_off  # h_{t-1} of step t lives at index t
     for _ in range(last):
         dout_ptrs += B * H
@@ -163,24 +163,24 @@ def gru_persistent_backward_kernel(
         r = tl.load(gates_ptrs, mask=mask, other=0.0)
         z = tl.load(gates_ptrs + H, mask=mask, other=0.0)
         n = tl.load(gates_ptrs + 2 * H, mask=mask, other=0.0)
-        hn = tl.load(hn_ptrs, mask=mask, other=0.0)
+        v_n = tl.load(hn_ptrs, mask=mask, other=0.0)
         h_prev = tl.load(h_ptrs, mask=mask, other=0.0)
 
-        d_r, d_z, d_n, dh_direct = gru_cell_backward(dh, r, z, n, hn, h_prev)
+        d_r, d_z, d_n, dh_direct = gru_cell_backward(dh, r, z, n, v_n, h_prev)
         d_r = tl.where(alive, d_r, 0.0)
         d_z = tl.where(alive, d_z, 0.0)
         d_n = tl.where(alive, d_n, 0.0)
-        d_hn = d_n * r
+        dv_n = d_n * r
         tl.store(dxw_ptrs, d_r.to(gty), mask=mask)
         tl.store(dxw_ptrs + H, d_z.to(gty), mask=mask)
         tl.store(dxw_ptrs + 2 * H, d_n.to(gty), mask=mask)
         tl.store(dhw_ptrs, d_r.to(gty), mask=mask)
         tl.store(dhw_ptrs + H, d_z.to(gty), mask=mask)
-        tl.store(dhw_ptrs + 2 * H, d_hn.to(gty), mask=mask)
+        tl.store(dhw_ptrs + 2 * H, dv_n.to(gty), mask=mask)
 
         dh_prev = dh_direct + tl.dot(d_r.to(DOT_DTYPE), w_r, input_precision=PRECISION)
         dh_prev += tl.dot(d_z.to(DOT_DTYPE), w_z, input_precision=PRECISION)
-        dh_prev += tl.dot(d_hn.to(DOT_DTYPE), w_n, input_precision=PRECISION)
+        dh_prev += tl.dot(dv_n.to(DOT_DTYPE), w_n, input_precision=PRECISION)
         dh = tl.where(alive, dh_prev, dh)
 
         dout_ptrs -= B * H
@@ -204,7 +204,7 @@ class GRUv2Function(torch.autograd.Function):
         lens = full_lengths(lengths, T, B, xw.device)
         out = xw.new_empty(T, B, H)
         gates = xw.new_empty(T, B, 3 * H, dtype=torch.float32)
-        hn = xw.new_empty(T, B, H, dtype=torch.float32)
+        v_n = xw.new_empty(T, B, H, dtype=torch.float32)
         hs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         meta = dict(
             BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype),
@@ -212,22 +212,22 @@ class GRUv2Function(torch.autograd.Function):
         )
         launch(
             gru_persistent_forward_kernel, (triton.cdiv(B, BLOCK_B),),
-            xw, w_hh, bias, h0, lens, out, gates, hn, hs, T, B, H, **meta,
+            xw, w_hh, bias, h0, lens, out, gates, v_n, hs, T, B, H, **meta,
         )
-        ctx.save_for_backward(w_hh, lens, gates, hn, hs)
+        ctx.save_for_backward(w_hh, lens, gates, v_n, hs)
         ctx.meta, ctx.tf32, ctx.has_bias = meta, tf32, b_hh is not None
         return out, hs[T].to(h0.dtype)
 
     @staticmethod
     def backward(ctx, dout, dh_T):
-        w_hh, lens, gates, hn, hs = ctx.saved_tensors
-        T, B, H = hn.shape
+        w_hh, lens, gates, v_n, hs = ctx.saved_tensors
+        T, B, H = v_n.shape
         dxw = torch.empty_like(gates, dtype=dout.dtype)
         dhw = torch.empty_like(dxw)
         dh0 = torch.empty_like(dh_T, dtype=torch.float32)
         launch(
             gru_persistent_backward_kernel, (triton.cdiv(B, BLOCK_B),),
-            dout.contiguous(), dh_T.contiguous(), w_hh, gates, hn, hs, lens, dxw, dhw, dh0,
+            dout.contiguous(), dh_T.contiguous(), w_hh, gates, v_n, hs, lens, dxw, dhw, dh0,
             T, B, H, **ctx.meta,
         )
         dw_hh, db_hh = gru_weight_grads(dhw, hs, w_hh, ctx.tf32)

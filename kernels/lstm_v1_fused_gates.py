@@ -162,6 +162,15 @@ def lstm_reference(
     return out, h, c
 
 
+def lstm_weight_grad(dgates: Tensor, h0: Tensor, out: Tensor, w_hh: Tensor, tf32: bool) -> Tensor:
+    """dW_hh = sum_t da_t^T h_{t-1}: one GEMM over all T*B rows (h_{t-1} = h0, out[:-1])."""
+    T, B, G = dgates.shape
+    with matmul_precision(tf32):
+        h_prev = torch.cat([h0.to(out.dtype).unsqueeze(0), out[:-1]])  # (T, B, H)
+        dw_hh = dgates.reshape(T * B, G).T @ h_prev.reshape(T * B, G // 4)  # (4H, H)
+    return dw_hh.to(w_hh.dtype)
+
+
 class LSTMv1Function(torch.autograd.Function):
     """(xw, h0, c0, w_hh, lengths, tf32) -> (out, h_T, c_T); see the module docstring."""
 
@@ -210,9 +219,8 @@ class LSTMv1Function(torch.autograd.Function):
                     BLOCK_H=BLOCK_H, **STEP_CONFIG,
                 )
                 dh = dh_skip + (dgates[t] @ w_hh).float()  # (B, H)
-            h_prev = torch.cat([h0.to(out.dtype).unsqueeze(0), out[:-1]])  # (T, B, H)
-            dw_hh = dgates.reshape(T * B, 4 * H).T @ h_prev.reshape(T * B, H)  # (4H, H)
-        return dgates, dh.to(h0.dtype), dc.to(h0.dtype), dw_hh.to(w_hh.dtype), None, None
+        dw_hh = lstm_weight_grad(dgates, h0, out, w_hh, ctx.tf32)
+        return dgates, dh.to(h0.dtype), dc.to(h0.dtype), dw_hh, None, None
 
 
 def lstm_v1(

@@ -52,9 +52,8 @@ from .common import (
     launch,
     lstm_cell_backward,
     lstm_cell_forward,
-    matmul_precision,
 )
-from .lstm_v1_fused_gates import lstm_reference
+from .lstm_v1_fused_gates import lstm_reference, lstm_weight_grad
 
 # The largest H whose W_hh stays on-chip, per weight dtype. Four (BLOCK_H, BLOCK_H) tiles:
 # at BLOCK_H = 128 that is 128 KiB in 16 bits (8 warps hold it in 192-249 registers per
@@ -302,10 +301,8 @@ class LSTMv2Function(torch.autograd.Function):
             dout.contiguous(), dh_T.contiguous(), dc_T.contiguous(), w_hh, gates, cs, lens,
             dgates, dh0, dc0, T, B, H, **meta,
         )
-        with matmul_precision(ctx.tf32):
-            h_prev = torch.cat([h0.to(out.dtype).unsqueeze(0), out[:-1]])  # (T, B, H)
-            dw_hh = dgates.reshape(T * B, 4 * H).T @ h_prev.reshape(T * B, H)  # (4H, H)
-        return dgates, dh0.to(h0.dtype), dc0.to(h0.dtype), dw_hh.to(w_hh.dtype), None, None
+        dw_hh = lstm_weight_grad(dgates, h0, out, w_hh, ctx.tf32)
+        return dgates, dh0.to(h0.dtype), dc0.to(h0.dtype), dw_hh, None, None
 
 
 def lstm_v2(

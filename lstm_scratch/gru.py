@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence
 
 from .cells import gru_cell
 from .checks import (
@@ -122,19 +121,10 @@ class GRU(RecurrentStack):
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__(
             gru_cell(check_bool("layer_norm", layer_norm)), input_size, hidden_size, num_layers,
-            bias, batch_first, dropout, bidirectional, init=init, backend=backend, device=device,
-            dtype=dtype,
+            bias, batch_first, dropout, bidirectional, 0, init, backend,
+            {"device": device, "dtype": dtype},
         )
         self.layer_norm = layer_norm
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (", layer_norm=True" if self.layer_norm else "")
-
-    def forward(
-        self, input: Tensor | PackedSequence, hx: Tensor | None = None
-    ) -> tuple[Tensor | PackedSequence, Tensor]:
-        if hx is not None and not isinstance(hx, Tensor):
-            raise TypeError(f"hx should be a Tensor h_0, got {type(hx).__name__}")
-        output, (h_n,) = self.forward_states(input, None if hx is None else (hx,))
-        return output, h_n
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence
 
 from .cells import VariantLSTM, lstm_cell
 from .cells.variant_lstm import (
@@ -177,7 +176,7 @@ class StackedLSTM(RecurrentStack):
         )
         super().__init__(
             cell, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, proj_size, init=init, backend=backend, device=device, dtype=dtype,
+            bidirectional, proj_size, init, backend, {"device": device, "dtype": dtype},
         )
         self.layer_norm = layer_norm
         self.variant, self.peephole, self.zoneout = variant, peephole, float(zoneout)
@@ -197,14 +196,6 @@ class StackedLSTM(RecurrentStack):
     def extra_repr(self) -> str:
         s = super().extra_repr() + (", layer_norm=True" if self.layer_norm else "")
         return s + variant_repr(self)
-
-    def forward(
-        self, input: Tensor | PackedSequence, hx: LSTMState | None = None
-    ) -> tuple[Tensor | PackedSequence, LSTMState]:
-        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError("hx should be a tuple (h_0, c_0) of two tensors")
-        output, (h, c) = self.forward_states(input, None if hx is None else tuple(hx))
-        return output, (h, c)
 
 
 LSTM = StackedLSTM

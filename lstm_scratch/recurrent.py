@@ -38,22 +38,10 @@ States = tuple[Tensor, ...]
 class RecurrentStack(NotScriptable, nn.Module):
     """Base class of `StackedLSTM` and `GRU`: the stack of one `cell` (see `lstm_scratch.cells`)."""
 
-    def __init__(
-        self,
-        cell: Cell,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        *,
-        init: str = "orthogonal",
-        backend: str = "auto",
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
+    def __init__(  # torch's arguments in torch's order; the defaults are the subclasses'
+        self, cell: Cell, input_size: int, hidden_size: int, num_layers: int, bias: bool,
+        batch_first: bool, dropout: float, bidirectional: bool, proj_size: int, init: str,
+        backend: str, factory: dict[str, object],
     ) -> None:
         super().__init__()
         self.dropout = check_probability("dropout", dropout)
@@ -85,7 +73,6 @@ class RecurrentStack(NotScriptable, nn.Module):
                 stacklevel=2,
             )
 
-        factory = {"device": device, "dtype": dtype}
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else self.output_size * self.num_directions
             for reverse in self.directions:
@@ -270,10 +257,24 @@ class RecurrentStack(NotScriptable, nn.Module):
                 )
         return hx
 
-    def forward_states(
-        self, input: Tensor | PackedSequence, hx: States | None
-    ) -> tuple[Tensor | PackedSequence, States]:
-        """Run the stack; hx and the returned states are tuples of (L*D, B, *) tensors."""
+    def _state_tuple(self, hx: Tensor | States | None) -> States | None:
+        """The user's hx as a tuple: h_0 for one state (GRU), (h_0, c_0) for two (LSTM)."""
+        if hx is None:
+            return None
+        if len(self.state_sizes()) == 1:
+            if not isinstance(hx, Tensor):
+                raise TypeError(f"hx should be a Tensor h_0, got {type(hx).__name__}")
+            return (hx,)
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            raise TypeError("hx should be a tuple (h_0, c_0) of two tensors")
+        return tuple(hx)
+
+    def forward(
+        self, input: Tensor | PackedSequence, hx: Tensor | States | None = None
+    ) -> tuple[Tensor | PackedSequence, Tensor | States]:
+        """output, h_n (GRU) or output, (h_n, c_n) (LSTM), with torch's shapes (see the
+        subclass): every layer-direction is `run_layer(cell, ...)`."""
+        states = self._state_tuple(hx)
         packed = isinstance(input, PackedSequence)
         if packed:
             data, batch_sizes, sorted_indices, unsorted_indices = input
@@ -295,7 +296,7 @@ class RecurrentStack(NotScriptable, nn.Module):
             if self.batch_first:
                 x = x.transpose(0, 1)  # (T, B, I)
             lengths = None
-        states = self._initial_states(hx, x.size(1), batched, x)
+        states = self._initial_states(states, x.size(1), batched, x)
         if packed and sorted_indices is not None:
             # the user's h_0 is in the original batch order; the data are sorted
             states = self.permute_hidden(states, sorted_indices)
@@ -326,13 +327,13 @@ class RecurrentStack(NotScriptable, nn.Module):
         if packed:
             if unsorted_indices is not None:
                 final_states = self.permute_hidden(final_states, unsorted_indices)
-            out = PackedSequence(
+            x = PackedSequence(
                 padded_to_packed(x, batch_sizes), batch_sizes, sorted_indices, unsorted_indices
             )
-            return out, final_states
-        if self.batch_first:
-            x = x.transpose(0, 1)  # (B, T, D*H_out)
-        if not batched:
-            x = x.squeeze(1 if not self.batch_first else 0)
-            final_states = tuple(s.squeeze(1) for s in final_states)
-        return x, final_states
+        else:
+            if self.batch_first:
+                x = x.transpose(0, 1)  # (B, T, D*H_out)
+            if not batched:
+                x = x.squeeze(1 if not self.batch_first else 0)
+                final_states = tuple(s.squeeze(1) for s in final_states)
+        return x, final_states[0] if len(final_states) == 1 else final_states

@@ -44,7 +44,7 @@
 #
 # In `lstm_scratch` the default (`variant="vanilla"`, `peephole=False`) is torch's cell,
 # so a `StackedLSTM` stays a drop-in for `nn.LSTM`; the paper's V needs `peephole=True`.
-# The math is in `lstm_scratch/functional/lstm_variants.py`.
+# The math is in `lstm_scratch/cells/variant_lstm.py`.
 
 # %%
 import json

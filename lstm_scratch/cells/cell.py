@@ -39,6 +39,9 @@ class Cell:
     gates = ""  # the stacked gate blocks, in order
     kernel: str | None = None  # the Triton kernel family that runs this cell, if any
     title = "the cell"  # what error messages call it: "the layer_norm=True LSTM cell"
+    # The gate block whose bias starts at 1 under init="orthogonal": the LSTM's forget
+    # gate f, the GRU's update gate z (both keep the old state); None if there is none.
+    forget_gate: int | None = None
 
     # --- parameters --------------------------------------------------------------------
 
@@ -50,12 +53,6 @@ class Cell:
     def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, ...]:
         raise NotImplementedError
 
-    @property
-    def forget_gate(self) -> int | None:
-        """Index of the gate block whose bias starts at 1 under init="orthogonal": the
-        LSTM's forget gate f, the GRU's update gate z (it keeps the old state); None if
-        the cell has none."""
-        return None
 
     def reset_parameters_(self, params: Params, hidden_size: int, init: str) -> None:
         """The initialisation rule: `lstm_scratch.init.init_recurrent_` for these gates."""

@@ -46,36 +46,34 @@ def gru_update(u: Tensor, v: Tensor, h: Tensor) -> Tensor:
     return (1 - z) * n + z * h  # (B, H)
 
 
-def gru_parameter_shapes(
-    input_size: int, hidden_size: int, bias: bool
-) -> dict[str, tuple[int, ...]]:
-    """torch's GRU names and shapes, in torch's order."""
-    H = hidden_size
-    shapes: dict[str, tuple[int, ...]] = {"weight_ih": (3 * H, input_size), "weight_hh": (3 * H, H)}
-    if bias:
-        shapes.update(bias_ih=(3 * H,), bias_hh=(3 * H,))
-    return shapes
-
-
-class StandardGRU(Cell):
-    """torch's GRU cell."""
+class GRUFamily(Cell):
+    """What every GRU cell here shares: gates (r, z, n), state (h,), torch's parameters,
+    the forget bias on z."""
 
     name = "GRU"
-    title = "the GRU cell"
     gates = "rzn"
-    kernel = "gru"
-
-    @property
-    def forget_gate(self) -> int:
-        return 1  # z
+    forget_gate = 1
 
     def parameter_shapes(
         self, input_size: int, hidden_size: int, proj_size: int, bias: bool
     ) -> dict[str, tuple[int, ...]]:
-        return gru_parameter_shapes(input_size, hidden_size, bias)
+        H = hidden_size
+        shapes: dict[str, tuple[int, ...]] = {
+            "weight_ih": (3 * H, input_size), "weight_hh": (3 * H, H)
+        }
+        if bias:
+            shapes.update(bias_ih=(3 * H,), bias_hh=(3 * H,))
+        return shapes
 
     def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int]:
         return (hidden_size,)
+
+
+class StandardGRU(GRUFamily):
+    """torch's GRU cell."""
+
+    title = "the GRU cell"
+    kernel = "gru"
 
     def input_half(self, x: Tensor, p: Params) -> Tensor:
         """u = W_ih x_t + b_ih for every step at once, (..., 3H)."""

@@ -12,31 +12,22 @@ from __future__ import annotations
 from torch import Tensor
 
 from ..functional.basic import layer_norm, linear
-from .cell import Cell, Params, State
-from .gru import gru_parameter_shapes, gru_update
+from .cell import Params, State
+from .gru import GRUFamily, gru_update
 from .layer_norm_lstm import EPS
 
 
-class LayerNormGRU(Cell):
+class LayerNormGRU(GRUFamily):
     """The GRU with layer-normalised products."""
 
-    name = "GRU"
     title = "the layer_norm=True GRU cell"
-    gates = "rzn"
-
-    @property
-    def forget_gate(self) -> int:
-        return 1  # z
 
     def parameter_shapes(
         self, input_size: int, hidden_size: int, proj_size: int, bias: bool
     ) -> dict[str, tuple[int, ...]]:
-        shapes = gru_parameter_shapes(input_size, hidden_size, bias)
+        shapes = super().parameter_shapes(input_size, hidden_size, proj_size, bias)
         shapes.update(ln_ih_weight=(3 * hidden_size,), ln_hh_weight=(3 * hidden_size,))
         return shapes
-
-    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int]:
-        return (hidden_size,)
 
     def input_half(self, x: Tensor, p: Params) -> Tensor:
         """u = LN(W_ih x_t; a_x) + b_ih for every step at once, (..., 3H)."""

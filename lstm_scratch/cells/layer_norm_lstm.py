@@ -20,40 +20,30 @@ import torch
 from torch import Tensor
 
 from ..functional.basic import layer_norm, linear
-from .cell import Cell, Params, State
+from .cell import Params, State
+from .lstm import LSTMFamily, lstm_parameter_shapes
 
 EPS = 1e-5  # the variance epsilon of every LN here, as torch.nn.LayerNorm's default
 
 
-class LayerNormLSTM(Cell):
+class LayerNormLSTM(LSTMFamily):
     """Ba et al.'s layer-normalised LSTM cell."""
 
-    name = "LSTM"
     title = "the layer_norm=True LSTM cell"
-    gates = "ifgo"
     kernel = "ln_lstm"
-
-    @property
-    def forget_gate(self) -> int:
-        return 1
 
     def parameter_shapes(
         self, input_size: int, hidden_size: int, proj_size: int, bias: bool
     ) -> dict[str, tuple[int, ...]]:
         H = hidden_size
-        P = proj_size if proj_size > 0 else H
-        shapes: dict[str, tuple[int, ...]] = {
-            "weight_ih": (4 * H, input_size), "weight_hh": (4 * H, P),
-            "ln_ih_weight": (4 * H,), "ln_hh_weight": (4 * H,), "ln_cell_weight": (H,),
-        }
+        shapes = lstm_parameter_shapes(4, input_size, H, proj_size, bias=False)  # no b_ih, b_hh
+        weight_hr = shapes.pop("weight_hr", None)  # torch puts it last: it stays last
+        shapes.update(ln_ih_weight=(4 * H,), ln_hh_weight=(4 * H,), ln_cell_weight=(H,))
         if bias:
             shapes.update(gate_bias=(4 * H,), ln_cell_bias=(H,))
-        if proj_size > 0:
-            shapes["weight_hr"] = (P, H)
+        if weight_hr is not None:
+            shapes["weight_hr"] = weight_hr
         return shapes
-
-    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, int]:
-        return (proj_size if proj_size > 0 else hidden_size), hidden_size  # h, c
 
     def input_half(self, x: Tensor, p: Params) -> Tensor:
         """xw = LN(W_x x_t; a_x) + b for every step at once, (..., 4H)."""

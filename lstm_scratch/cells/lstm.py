@@ -45,25 +45,27 @@ def lstm_parameter_shapes(
     return shapes
 
 
-class StandardLSTM(Cell):
-    """torch's LSTM cell (with projection when the parameters hold weight_hr)."""
+class LSTMFamily(Cell):
+    """What every LSTM cell here shares: gates (i, f, g, o), state (h, c), forget bias on f."""
 
     name = "LSTM"
-    title = "the LSTM cell"
     gates = "ifgo"
-    kernel = "lstm"
+    forget_gate = 1
 
-    @property
-    def forget_gate(self) -> int:
-        return 1
+    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, int]:
+        return (proj_size if proj_size > 0 else hidden_size), hidden_size  # h, c
+
+
+class StandardLSTM(LSTMFamily):
+    """torch's LSTM cell (with projection when the parameters hold weight_hr)."""
+
+    title = "the LSTM cell"
+    kernel = "lstm"
 
     def parameter_shapes(
         self, input_size: int, hidden_size: int, proj_size: int, bias: bool
     ) -> dict[str, tuple[int, ...]]:
         return lstm_parameter_shapes(len(self.gates), input_size, hidden_size, proj_size, bias)
-
-    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, int]:
-        return (proj_size if proj_size > 0 else hidden_size), hidden_size  # h, c
 
     def input_half(self, x: Tensor, p: Params) -> Tensor:
         return lstm_input_half(x, p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))

@@ -30,8 +30,8 @@ import torch
 from torch import Tensor
 
 from ..functional.basic import linear
-from .cell import Cell, Params, State
-from .lstm import lstm_input_half, lstm_parameter_shapes
+from .cell import Params, State
+from .lstm import LSTMFamily, lstm_input_half, lstm_parameter_shapes
 
 # The gate blocks each variant stacks in weight_ih / weight_hh / biases, in this order.
 GATES: dict[str, str] = {
@@ -115,7 +115,7 @@ def _peep(a: Tensor, weight: Tensor | None, c: Tensor) -> Tensor:
 
 
 @dataclass(frozen=True)
-class VariantLSTM(Cell):
+class VariantLSTM(LSTMFamily):
     """Any of Greff et al.'s variants, with peepholes, zoneout p and variational dropout p.
 
     variational: Gal & Ghahramani's (2016) dropout probability; in training one mask per
@@ -129,7 +129,6 @@ class VariantLSTM(Cell):
     variational: float = 0.0
     training: bool = False
 
-    name = "LSTM"
     title = "the LSTM cell with variant options (variant, peephole, zoneout, variational dropout)"
 
     @property
@@ -137,7 +136,7 @@ class VariantLSTM(Cell):
         return GATES[self.variant]
 
     @property
-    def forget_gate(self) -> int | None:
+    def forget_gate(self) -> int | None:  # type: ignore[override]
         return self.gates.index("f") if "f" in self.gates else None
 
     @property
@@ -152,9 +151,6 @@ class VariantLSTM(Cell):
         if self.peephole:
             shapes.update({name: (hidden_size,) for name in self.peephole_names})
         return shapes
-
-    def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, int]:
-        return (proj_size if proj_size > 0 else hidden_size), hidden_size  # h, c
 
     def bind(self, training: bool) -> VariantLSTM:
         return replace(self, training=training)

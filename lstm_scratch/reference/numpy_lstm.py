@@ -1,7 +1,7 @@
 """One LSTM layer, forward and backward through time, in plain NumPy.
 
-The same equations as `lstm_scratch.functional.lstm` (forward) and
-`lstm_scratch.bptt.lstm` (backward), written step by step without any of the tricks
+The same equations as `lstm_scratch/cells/lstm.py` (`StandardLSTM.step` forward,
+`LSTMFunction.backward` backward), written step by step without any of the tricks
 the fast version uses, so that every line is one equation:
 
     a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        (B, 4H), gate order (i, f, g, o)
