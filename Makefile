@@ -31,7 +31,9 @@ $(RUNTIME): $(BIN)/python requirements.txt setup.py
 	@echo "==> installing the runtime set (requirements.txt)"
 	$(PIP) -r requirements.txt
 	@echo "==> installing lstm-scratch itself (editable: edits to the code take effect at once)"
-	$(PIP) --no-build-isolation --no-deps -e . --config-settings editable_mode=compat
+	@# setuptools' default editable mode: its import hook also maps lstm_scratch.kernels to
+	@# kernels/ (setup.py's package_dir), which a plain path entry (compat mode) cannot do
+	$(PIP) --no-build-isolation --no-deps -e .
 	touch $(RUNTIME)
 
 $(DEV): $(RUNTIME) requirements-dev.txt

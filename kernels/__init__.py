@@ -12,6 +12,9 @@ a pure-PyTorch reference of exactly what the kernels compute, and a
 
 On a machine without a GPU, set TRITON_INTERPRET=1 before importing triton (and this
 package): Triton's interpreter then runs the same kernels on CPU tensors, slowly.
+
+The folder is kernels/ at the top of the repository; it installs inside the library, as
+`lstm_scratch.kernels` (setup.py's package_dir), so `import lstm_scratch.kernels`.
 """
 
 from .common import LAUNCHES

@@ -35,7 +35,7 @@ attributes (16-byte alignment of each pointer, divisibility of each integer by 1
 real launch would compile, and builds with equal keys are compiled once. A new kernel, a
 changed launch configuration or a changed dispatch rule is picked up with no list to edit.
 
-    python -m kernels.compile_check --arch 90 --out benchmarks/results    (and --arch 80)
+    python -m lstm_scratch.kernels.compile_check --arch 90 --out benchmarks/results  (and 80)
 
 writes kernels-sm90-<date>.json and .md. Run it in a process where TRITON_INTERPRET is
 unset: under the interpreter `triton.jit` gives interpreter objects with no compiler.
@@ -146,9 +146,10 @@ def _meta(*shape: int, dtype: torch.dtype, grad: bool = False) -> torch.Tensor:
 def _record_case(family: str, dtype: torch.dtype, H: int, tf32: bool, B: int, T: int = 3):
     """Run the layer runner's "triton" path forward and backward on shape-only (meta)
     tensors, the library's own module and cell included, recording every launch."""
-    from kernels.common import matmul_precision, recording_launches
     from lstm_scratch import GRU, LSTM
     from lstm_scratch.layer import run_layer
+
+    from .common import matmul_precision, recording_launches
 
     I = 8  # noqa: E741 (input size: only the torch GEMMs see it)
     stack = GRU if family == "GRU" else LSTM
@@ -244,7 +245,7 @@ def enumerate_builds(
 @contextlib.contextmanager
 def _limit_raised(family: str, dtype: torch.dtype, H: int):
     """Let the dispatch send hidden size H to the kernel it normally stops short of."""
-    from kernels import gru_v2_persistent, ln_lstm_v1_fused_gates, lstm_v2_persistent
+    from . import gru_v2_persistent, ln_lstm_v1_fused_gates, lstm_v2_persistent
 
     if family == "LN-LSTM":
         before = ln_lstm_v1_fused_gates.MAX_HIDDEN
@@ -272,8 +273,7 @@ _SPILLS = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
 
 
 def _kernel_by_name(name: str):
-    import kernels  # noqa: F401 (imports every kernel module)
-    from kernels import (
+    from . import (
         gru_v1_fused_gates,
         gru_v2_persistent,
         ln_lstm_v1_fused_gates,
@@ -455,7 +455,7 @@ def write_results(results: list[Result], arch: int, out_dir: Path, elapsed_s: fl
         "builds": len(results),
         "failed": sum(bool(r.problems) for r in results if r.dispatched),
         "elapsed_s": round(elapsed_s, 1),
-        "command": "python -m kernels.compile_check " + " ".join(sys.argv[1:]),
+        "command": "python -m lstm_scratch.kernels.compile_check " + " ".join(sys.argv[1:]),
     }
     path.write_text(json.dumps({**header, "rows": [asdict(r) for r in results]}, indent=1))
     lines = [

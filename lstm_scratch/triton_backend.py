@@ -41,7 +41,7 @@ from .cells.cell import Cell, Params, State
 def tf32_enabled() -> bool:
     """Whether the user allowed TF32 matmuls (`kernels.common.tf32_enabled`; new torch API
     first, so reading it never raises)."""
-    from kernels.common import tf32_enabled as enabled
+    from .kernels.common import tf32_enabled as enabled
 
     return enabled()
 
@@ -73,8 +73,8 @@ def why_not(module: nn.Module, x: Tensor) -> str | None:
 
 def persistent_limit(family: str, dtype: torch.dtype) -> int:
     """The largest hidden size the persistent (v2) kernel of `family` runs in `dtype`."""
-    from kernels.gru_v2_persistent import MAX_HIDDEN as GRU_MAX
-    from kernels.lstm_v2_persistent import MAX_HIDDEN as LSTM_MAX
+    from .kernels.gru_v2_persistent import MAX_HIDDEN as GRU_MAX
+    from .kernels.lstm_v2_persistent import MAX_HIDDEN as LSTM_MAX
 
     return (GRU_MAX if family == "gru" else LSTM_MAX)[dtype]
 
@@ -82,7 +82,7 @@ def persistent_limit(family: str, dtype: torch.dtype) -> int:
 def max_hidden_size(family: str) -> int | None:
     """The largest hidden size a kernel family ("lstm", "gru", "ln_lstm") runs, or None."""
     if family == "ln_lstm":
-        from kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
+        from .kernels.ln_lstm_v1_fused_gates import MAX_HIDDEN
 
         return MAX_HIDDEN
     return None
@@ -90,7 +90,7 @@ def max_hidden_size(family: str) -> int | None:
 
 def dispatch_boundaries() -> set[int]:
     """Hidden sizes at which the dispatch changes kernel (for `kernels.compile_check`)."""
-    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
+    from .kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE
 
     limits = {persistent_limit(f, d) for f in ("lstm", "gru") for d in DTYPES}
     return limits | {max_hidden_size("ln_lstm"), 128 - FULL_BLOCK_MULTIPLE}
@@ -100,7 +100,7 @@ def kernel_for(family: str, hidden_size: int, dtype: torch.dtype) -> tuple[str, 
     """(name of the `kernels` function that runs this layer, why that one)."""
     if family == "ln_lstm":
         return "ln_lstm_v1", "the layer-norm LSTM has one (per-step) kernel"
-    from kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
+    from .kernels.lstm_v2_persistent import FULL_BLOCK_MULTIPLE, fits
 
     limit = persistent_limit(family, dtype)
     if fits(hidden_size, dtype, {dtype: limit}):
@@ -155,7 +155,7 @@ def run(
     (autograd turns its gradient into the dW_ih, db and dx GEMMs); the kernel runs the
     recurrence. Returns (out (T, B, H), final state) as the other backends do.
     """
-    import kernels
+    from . import kernels
 
     xw = cell.input_half(x, p)  # (T, B, G*H)
     H = state[-1].shape[-1]

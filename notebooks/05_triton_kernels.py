@@ -64,9 +64,9 @@ import pathlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import kernels  # noqa: E402
 import lstm_scratch as ls  # noqa: E402
-from kernels import common, lstm_v1_fused_gates, lstm_v2_persistent  # noqa: E402
+from lstm_scratch import kernels  # noqa: E402
+from lstm_scratch.kernels import common, lstm_v1_fused_gates, lstm_v2_persistent  # noqa: E402
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # tiny tensors: one thread is faster and the results reproducible

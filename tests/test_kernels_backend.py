@@ -7,9 +7,8 @@ from kernel_checks import DEVICE, FP32_REL_TOL, rel_err
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-import kernels
 import lstm_scratch as ls
-from lstm_scratch import backends, triton_backend
+from lstm_scratch import backends, kernels, triton_backend
 from lstm_scratch.cells import StandardGRU
 from lstm_scratch.layer import run_layer
 

@@ -1,6 +1,6 @@
 """Every kernel build the backend launches compiles for sm_90 and sm_80, on this CPU machine.
 
-`kernels.compile_check` runs in a subprocess without TRITON_INTERPRET (the tests' own
+`lstm_scratch.kernels.compile_check` runs in a subprocess without TRITON_INTERPRET (the tests' own
 process runs the interpreter, which has no compiler). It fails a build on a compile
 error or crash, shared memory over the target's per-block limit, or spilled registers.
 The machinery itself is tested first, with builds planted to fail each way.
@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from kernels import compile_check as cc
+from lstm_scratch.kernels import compile_check as cc
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def compile_check(*args: str) -> subprocess.CompletedProcess:
-    """python -m kernels.compile_check *args, in a process without the interpreter."""
+    """python -m lstm_scratch.kernels.compile_check *args, in a process without the interpreter."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "kernels.compile_check", *args],
+        [sys.executable, "-W", "ignore", "-m", "lstm_scratch.kernels.compile_check", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
     )
 

@@ -15,12 +15,12 @@ from kernel_checks import REL_TOL, compare_with_reference
 from test_kernels_gru import gru_args
 from test_kernels_lstm import ln_args, lstm_args
 
-import kernels
 import lstm_scratch as ls
-from kernels.gru_v1_fused_gates import gru_reference
-from kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
-from kernels.lstm_v1_fused_gates import lstm_reference
-from kernels.lstm_v2_persistent import fits
+from lstm_scratch import kernels
+from lstm_scratch.kernels.gru_v1_fused_gates import gru_reference
+from lstm_scratch.kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
+from lstm_scratch.kernels.lstm_v1_fused_gates import lstm_reference
+from lstm_scratch.kernels.lstm_v2_persistent import fits
 from lstm_scratch.triton_backend import kernel_for, persistent_limit
 
 T, B, LENGTHS = 3, 3, [3, 1, 2]
@@ -82,7 +82,7 @@ def test_explain_backend_names_the_kernel_and_why():
 def test_tf32_setting_through_the_new_torch_api_is_read_without_error():
     """torch >= 2.9: once torch.backends.cuda.matmul.fp32_precision is set, reading the
     legacy allow_tf32 raises RuntimeError; the backend must read the new API."""
-    from kernels.common import matmul_precision, tf32_enabled
+    from lstm_scratch.kernels.common import matmul_precision, tf32_enabled
 
     matmul = torch.backends.cuda.matmul
     before = matmul.fp32_precision
@@ -101,7 +101,7 @@ def test_tf32_setting_through_the_new_torch_api_is_read_without_error():
 def test_tf32_falls_back_to_allow_tf32_on_older_torch(monkeypatch):
     from types import SimpleNamespace
 
-    from kernels import common
+    from lstm_scratch.kernels import common
 
     legacy = SimpleNamespace(allow_tf32=True)  # torch < 2.9 has no fp32_precision
     monkeypatch.setattr(common.torch.backends.cuda, "matmul", legacy)

@@ -5,8 +5,8 @@ import torch
 from kernel_checks import DEVICE, FP32_REL_TOL, compare_with_reference, rel_err
 from torch import nn
 
-import kernels
-from kernels.gru_v1_fused_gates import gru_reference
+from lstm_scratch import kernels
+from lstm_scratch.kernels.gru_v1_fused_gates import gru_reference
 
 GRU_KERNELS = [kernels.gru_v1, kernels.gru_v2]
 

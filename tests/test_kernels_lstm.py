@@ -8,10 +8,10 @@ import pytest
 import torch
 from kernel_checks import DEVICE, FP32_REL_TOL, compare_with_reference
 
-import kernels
-from kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
-from kernels.lstm_v1_fused_gates import lstm_reference
+from lstm_scratch import kernels
 from lstm_scratch.cells import LayerNormLSTM, StandardLSTM
+from lstm_scratch.kernels.ln_lstm_v1_fused_gates import ln_lstm_reference
+from lstm_scratch.kernels.lstm_v1_fused_gates import lstm_reference
 from lstm_scratch.layer import run_layer
 
 LSTM_KERNELS = [kernels.lstm_v1, kernels.lstm_v2]

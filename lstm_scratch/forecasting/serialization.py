@@ -100,7 +100,7 @@ class CheckpointError(ValueError):
 
 
 def library_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 
