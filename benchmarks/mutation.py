@@ -63,7 +63,7 @@ AREAS: dict[str, list[str]] = {
 # machine is small), so kills are, if anything, undercounted.
 _STACK = ["tests/test_lstm_parity.py", "tests/test_gru.py", "tests/test_bptt.py",
           "tests/test_bptt_gru.py", "tests/test_dropout_and_network.py", "tests/test_errors.py",
-          "tests/test_blind_spots_recurrent.py"]
+          "tests/test_blind_spots_recurrent.py", "tests/test_torch_api.py"]
 _FORECAST = ["tests/test_forecasting_data.py", "tests/test_blind_spots_forecasting.py",
              "tests/test_forecasting_model.py", "tests/test_forecasting_training.py",
              "tests/test_forecasting_io.py", "tests/test_cli.py"]
@@ -120,6 +120,10 @@ EQUIVALENT: dict[str, str] = {
         "q is 2-D, where .mT and .T are the same transpose",
     "lstm_scratch/forecasting/model.py:194:swap-args:max(2, min(preferred, (n - self.horizon) "
     "// 4)) -> max(min(preferred, (n - self.horizon) // 4), 2)": "max is symmetric",
+    "lstm_scratch/cells/gru.py:210:swap-function:du_all.T -> du_all.mT":
+        "du_all is 2-D (T*B, 3H), where .mT and .T are the same transpose",
+    "lstm_scratch/cells/lstm.py:254:swap-function:da.T -> da.mT":
+        "da is 2-D (T*B, 4H), where .mT and .T are the same transpose",
 }
 
 _SWAP_BINOP = {
