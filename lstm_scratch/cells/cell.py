@@ -53,7 +53,6 @@ class Cell:
     def state_sizes(self, hidden_size: int, proj_size: int) -> tuple[int, ...]:
         raise NotImplementedError
 
-
     def reset_parameters_(self, params: Params, hidden_size: int, init: str) -> None:
         """The initialisation rule: `lstm_scratch.init.init_recurrent_` for these gates."""
         init_recurrent_(params, hidden_size, len(self.gates), init, self.forget_gate)
