@@ -68,12 +68,12 @@ def test_triton_gru_direction_matches_nn_gru_with_lengths_and_reverse():
 
 
 def test_triton_backend_names_what_it_cannot_run():
-    lstm = ls.LSTM(3, 5, proj_size=2, backend="triton")
+    lstm = ls.LSTM(3, 5, proj_size=2, backend="triton", device=DEVICE)
     with pytest.raises(ValueError, match="backend='triton' cannot run this LSTM: proj_size > 0"):
-        lstm(torch.randn(2, 1, 3))
-    lstm = ls.LSTM(3, 5, backend="triton", dtype=torch.float64)
+        lstm(torch.randn(2, 1, 3, device=DEVICE))
+    lstm = ls.LSTM(3, 5, backend="triton", dtype=torch.float64, device=DEVICE)
     with pytest.raises(ValueError, match="dtype torch.float64 is not supported"):
-        lstm(torch.randn(2, 1, 3, dtype=torch.float64))
+        lstm(torch.randn(2, 1, 3, dtype=torch.float64, device=DEVICE))
 
 
 def test_auto_does_not_pick_triton_on_cpu_and_says_why():

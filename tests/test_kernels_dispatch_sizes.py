@@ -11,7 +11,7 @@ tolerances of `kernel_checks.REL_TOL`. T and B are small: the interpreter is slo
 
 import pytest
 import torch
-from kernel_checks import REL_TOL, compare_with_reference
+from kernel_checks import DEVICE, REL_TOL, compare_with_reference
 from test_kernels_gru import gru_args
 from test_kernels_lstm import ln_args, lstm_args
 
@@ -71,11 +71,11 @@ def test_dispatch_sends_fp32_to_v2_only_where_its_weights_fit_on_chip():
 
 
 def test_explain_backend_names_the_kernel_and_why():
-    lstm = ls.LSTM(3, 128, backend="triton")
-    text = ls.explain_backend(lstm, torch.randn(2, 1, 3))
+    lstm = ls.LSTM(3, 128, backend="triton", device=DEVICE)
+    text = ls.explain_backend(lstm, torch.randn(2, 1, 3, device=DEVICE))
     assert "kernels.lstm_v1: hidden_size 128 > 64" in text and "float32" in text
-    gru = ls.GRU(3, 128, backend="triton", dtype=torch.bfloat16)
-    text = ls.explain_backend(gru, torch.randn(2, 1, 3, dtype=torch.bfloat16))
+    gru = ls.GRU(3, 128, backend="triton", dtype=torch.bfloat16, device=DEVICE)
+    text = ls.explain_backend(gru, torch.randn(2, 1, 3, dtype=torch.bfloat16, device=DEVICE))
     assert "kernels.gru_v2: hidden_size 128 <= 128" in text
 
 
@@ -92,8 +92,8 @@ def test_tf32_setting_through_the_new_torch_api_is_read_without_error():
         with matmul_precision(False):
             assert matmul.fp32_precision == "ieee" and not tf32_enabled()
         assert matmul.fp32_precision == "tf32"
-        lstm = ls.LSTM(3, 4, backend="triton")
-        lstm(torch.randn(2, 1, 3))[0].sum().backward()  # raised RuntimeError before
+        lstm = ls.LSTM(3, 4, backend="triton", device=DEVICE)
+        lstm(torch.randn(2, 1, 3, device=DEVICE))[0].sum().backward()  # raised before
     finally:
         matmul.fp32_precision = before
 
@@ -115,7 +115,8 @@ def test_layer_norm_kernel_refuses_what_would_spill():
     from lstm_scratch.triton_backend import why_not
 
     module = ls.LSTM(1, 2049, layer_norm=True, device="meta")
-    reason = why_not(module, torch.randn(1, 1, 1))
+    x = torch.randn(1, 1, 1, device=DEVICE)
+    reason = why_not(module, x)
     assert reason is not None and "hidden_size 2049 > 2048" in reason and "spilling" in reason
     module = ls.LSTM(1, 2048, layer_norm=True, device="meta")
-    assert why_not(module, torch.randn(1, 1, 1)) is None
+    assert why_not(module, x) is None

@@ -7,6 +7,7 @@ penalty compared with torch's own modules; the triton backend refuses every time
 
 import pytest
 import torch
+from kernel_checks import DEVICE
 from torch import nn
 from torch.autograd import gradcheck, gradgradcheck
 from torch.func import functional_call
@@ -150,8 +151,8 @@ def test_first_order_backward_builds_no_graph():
 @pytest.mark.parametrize("cls", [ls.LSTM, ls.GRU], ids=["LSTM", "GRU"])
 def test_triton_refuses_double_backward_every_time(cls):
     torch.manual_seed(0)
-    module = cls(2, 3, backend="triton")
-    x = torch.randn(2, 1, 2, requires_grad=True)
+    module = cls(2, 3, backend="triton", device=DEVICE)
+    x = torch.randn(2, 1, 2, device=DEVICE, requires_grad=True)
     (gx,) = torch.autograd.grad(module(x)[0].sum(), x)  # first order works
     assert gx.shape == x.shape
     for _ in range(2):

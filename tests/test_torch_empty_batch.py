@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from kernel_checks import DEVICE
 from torch import nn
 
 import lstm_scratch as ls
@@ -12,7 +13,8 @@ CASES = {
     "GRU-2-layers-bidirectional": (ls.GRU, nn.GRU, {"num_layers": 2, "bidirectional": True}),
     "GRU-batch-first": (ls.GRU, nn.GRU, {"batch_first": True}),
 }
-# triton runs through Triton's CPU interpreter here; it refuses proj_size > 0
+# triton runs on the GPU where there is one, else through Triton's CPU interpreter;
+# it refuses proj_size > 0
 PROJ = {"LSTM-proj": (ls.LSTM, nn.LSTM, {"proj_size": 2, "bidirectional": True})}
 GRID = [
     pytest.param(*case, backend, id=f"{name}-{backend}")
@@ -26,14 +28,15 @@ def test_stack_with_empty_batch(ours_cls, ref_cls, options, backend):
     ref = ref_cls(3, 4, **options)
     ours = ours_cls(3, 4, backend=backend, **options)
     ours.load_state_dict(ref.state_dict())
+    device = DEVICE if backend == "triton" else torch.device("cpu")
     shape = (0, 5, 3) if options.get("batch_first") else (5, 0, 3)
     results = []
-    for module in (ref, ours):
-        x = torch.randn(shape, requires_grad=True)
+    for module, on in ((ref, torch.device("cpu")), (ours.to(device), device)):
+        x = torch.randn(shape, device=on, requires_grad=True)
         out, state = module(x)
         states = state if isinstance(state, tuple) else (state,)
         (out.sum() + sum(s.sum() for s in states)).backward()
-        grads = [p.grad for p in module.parameters()]
+        grads = [p.grad.cpu() for p in module.parameters()]
         results.append((out.shape, [s.shape for s in states], x.grad.shape, grads))
     (out_ref, states_ref, gx_ref, grads_ref), (out, states, gx, grads) = results
     assert out == out_ref and states == states_ref and gx == gx_ref == shape
