@@ -283,7 +283,8 @@ def target_lines(rows: list[dict]) -> list[str]:
 
 def write_results(rows: list[dict], env: dict, out_dir: pathlib.Path) -> pathlib.Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"{env['device'].replace(' ', '_')}-{env['date']}"
+    label = f"-{env['label']}" if env.get("label") else ""
+    stem = out_dir / f"{env['device'].replace(' ', '_')}-{env['date']}{label}"
     stem.with_suffix(".json").write_text(json.dumps(dict(env, rows=rows), indent=1))
     ceilings = env["ceilings"]
     lines = [f"# Kernel benchmark on {env['device']} ({env['date']})", "",
@@ -344,6 +345,7 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     parser.add_argument("--quick", action="store_true", help="tiny grid (default on CPU)")
     parser.add_argument("--compiled", action="store_true", help="also time torch.compile")
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="results folder")
+    parser.add_argument("--label", default="", help="appended to the results file names")
     parser.add_argument("--render", type=pathlib.Path, metavar="JSON",
                         help="only rewrite the .md and .png of this results file")
     args = parser.parse_args(argv)
@@ -356,7 +358,7 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     for case in quick_grid() if quick else target_grid():
         rows += measure(case, device, args.compiled, ceilings)
         print(" ".join(f"{k}={fmt(v)}" for k, v in rows[-1].items()), flush=True)
-    path = write_results(rows, environment(device, ceilings), args.out)
+    path = write_results(rows, dict(environment(device, ceilings), label=args.label), args.out)
     print(path.with_suffix(".md").read_text())
     print(f"wrote {path}")
     return path

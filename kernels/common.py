@@ -118,12 +118,28 @@ def matmul_precision(tf32: bool) -> Iterator[None]:
         setattr(matmul, name, before)
 
 
-def dot_precision(tf32: bool, dtype: torch.dtype) -> str:
-    """tl.dot's input_precision: exact ("ieee") for fp32 operands unless TF32 is asked for.
+def dot_precision(tf32: bool, dtype: torch.dtype, H: int) -> str:
+    """tl.dot's input_precision for fp32 operands of hidden size H: "tf32" if TF32 is asked
+    for, else "tf32x3", which is as exact as fp32 products and runs on tensor cores.
 
+    tf32x3 splits each operand a = a_hi + a_lo (a_hi: TF32's 10-bit mantissa, a_lo: the
+    rest, rounded to TF32 again) and sums three tensor-core products,
+        a b ~ a_hi b_hi + a_hi b_lo + a_lo b_hi        (a_lo b_lo ~ 2^-22 a b is dropped),
+    so each product keeps ~22 bits, near fp32's 24. Measured on an H100 (v2 kernels, H=64,
+    `benchmarks/results/NVIDIA_H100_80GB_HBM3-fp32-dot-2026-11-22.md`): 3.0 us per LSTM
+    step against 17.8 us for the exact "ieee" dot on CUDA cores, with the same error
+    against float64 (3.5e-7 vs 3.6e-7 after 256 steps).
+
+    Where H is not a multiple of MIN_BLOCK (and above it), the masked tf32x3 builds hit
+    the 255-register cap of 8 warps and spill 4-32 B (compile_check, sm_90); 16 warps cap
+    at 128 registers and spill more. Those sizes keep the exact "ieee" dot on CUDA cores.
     16-bit operands always multiply exactly on tensor cores, so they get "ieee" whatever
-    tf32 says: one build per dtype, not two identical ones."""
-    return "tf32" if tf32 and dtype == torch.float32 else "ieee"
+    tf32 says (one build per dtype)."""
+    if dtype != torch.float32:
+        return "ieee"
+    if tf32:
+        return "tf32"
+    return "tf32x3" if H <= MIN_BLOCK or H % MIN_BLOCK == 0 else "ieee"
 
 
 # ---------------------------------------------------------------------------------------

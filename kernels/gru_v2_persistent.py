@@ -207,7 +207,7 @@ class GRUv2Function(torch.autograd.Function):
         v_n = xw.new_empty(T, B, H, dtype=torch.float32)
         hs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         meta = dict(
-            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype),
+            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype, H),
             DOT_DTYPE=dot_dtype(w_hh.dtype), **PERSISTENT_CONFIG,
         )
         launch(

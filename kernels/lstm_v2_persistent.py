@@ -29,9 +29,10 @@ GEMMs over all T*B rows outside the recurrence:
     dW_hh = dG^T [h_0; out_0..out_{T-2}]     dxw = dG  (autograd: dW_ih, db, dx)
 
 Numerics: h and c are fp32 registers; with 16-bit weights, h is rounded to the weight
-dtype only as a tl.dot operand (accumulation is fp32). fp32 dots are exact ("ieee")
-unless tf32=True. Pointers advance by one step's stride per iteration, so offsets into
-(T, B, 4H) buffers never form T*B*H in 32 bits. Block sizes are >= 16 (tl.dot on GPU).
+dtype only as a tl.dot operand (accumulation is fp32). fp32 dots are as exact as fp32
+("tf32x3" on tensor cores, or "ieee" on CUDA cores; `common.dot_precision`) unless
+tf32=True. Pointers advance by one step's stride per iteration, so offsets into (T, B, 4H)
+buffers never form T*B*H in 32 bits. Block sizes are >= 16 (tl.dot on GPU).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def lstm_persistent_forward_kernel(
     H,  # hidden size (<= BLOCK_H)
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,  # power of two >= H and >= 16
-    PRECISION: tl.constexpr,  # tl.dot input_precision for fp32: "ieee" or "tf32"
+    PRECISION: tl.constexpr,  # tl.dot input_precision: see common.dot_precision
     DOT_DTYPE: tl.constexpr,  # tl.dot operand dtype (the weight dtype; see dot_dtype)
 ):
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch rows
@@ -274,7 +275,7 @@ class LSTMv2Function(torch.autograd.Function):
         cs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         h_T = xw.new_empty(B, H, dtype=torch.float32)
         meta = dict(
-            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype),
+            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype, H),
             DOT_DTYPE=dot_dtype(w_hh.dtype), **PERSISTENT_CONFIG,
         )
         grid = (triton.cdiv(B, BLOCK_B),)
