@@ -11,7 +11,7 @@ ours / torch's. Implementations:
     nn        torch.nn.LSTM (or nn.GRU): torch's fused C++ (oneDNN) kernels
     bptt      our "bptt" backend: whole-sequence autograd.Function, hand-written BPTT
     autograd  our "autograd" backend: the readable step loop, differentiated by autograd
-              (on the T <= 100 part of the grid only, to keep the run short)
+              (LSTM, on the T <= 100 part of the grid only, to keep the run short)
     compile   torch.compile of the "autograd" module, probed once in a subprocess with a
               time limit (the Python step loop is unrolled T times, so compiling is slow)
 
@@ -117,7 +117,8 @@ def time_point(models: dict[str, nn.Module], x: torch.Tensor, budget: float, max
 def grid(quick: bool):
     if quick:
         return list(itertools.product((1, 8), (10, 30), (32,), (1, 2), (False, True)))
-    return list(itertools.product((1, 32, 128), (20, 100, 500), (64, 256), (1, 2), (False, True)))
+    B, T, H = (1, 8, 32, 128), (20, 100, 500), (64, 256)  # the issue's grid
+    return list(itertools.product(B, T, H, (1, 2), (False, True)))
 
 
 def run_grid(quick: bool, budget: float, max_rounds: int) -> list[dict]:
@@ -126,9 +127,7 @@ def run_grid(quick: bool, budget: float, max_rounds: int) -> list[dict]:
     for k, (B, T, H, L, bidi) in enumerate(points):
         x = torch.randn(T, B, INPUT_SIZE)
         for mode in ("LSTM", "GRU"):
-            small = T <= 100
-            if mode == "GRU" and not small:
-                continue  # the GRU half of the grid stops at T = 100 to keep the run short
+            small = T <= 100  # the autograd backend only there, to keep the run short
             torch.manual_seed(0)
             models = build(mode, H, L, bidi, with_autograd=small)
             medians, n = time_point(models, x, budget, max_rounds)
@@ -262,6 +261,50 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
+MEMORY_POINTS = [  # (mode, B, T, H, layers, bidirectional): a small and two large points
+    ("LSTM", 32, 100, 64, 1, False), ("LSTM", 128, 500, 256, 2, True),
+    ("GRU", 128, 500, 256, 2, True),
+]
+
+
+def memory_one(mode: str, B: int, T: int, H: int, L: int, bidi: bool, impl: str) -> dict:
+    """Peak memory one fwd+bwd adds to this process (VmHWM after minus VmRSS before)."""
+    torch.manual_seed(0)
+    model = build(mode, H, L, bidi, with_autograd=False)[impl]
+    x = torch.randn(T, B, INPUT_SIZE)
+    forward_backward(model, x)  # warm-up: the allocator and the grads exist from here on
+    before = rss_mb()
+    forward_backward(model, x)
+    return {"peak_mb": peak_rss_mb() - before}
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory_table(threads: int) -> list[dict]:
+    """Peak memory of fwd+bwd, ours ("bptt") against torch.nn, each in a fresh process.
+
+    Measured as VmHWM (the peak resident set) after a second fwd+bwd minus VmRSS before
+    it: what one training step adds on top of the model, its gradients and the input."""
+    rows = []
+    for mode, B, T, H, L, bidi in MEMORY_POINTS:
+        row = {"mode": mode, "B": B, "T": T, "H": H, "layers": L, "directions": 2 if bidi else 1}
+        for impl in ("nn", "bptt"):
+            cmd = [sys.executable, __file__, "--memory-one", mode, str(B), str(T), str(H),
+                   str(L), str(int(bidi)), impl, "--threads", str(threads)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            row[f"{impl} MB"] = (json.loads(proc.stdout)["peak_mb"] if proc.returncode == 0
+                                 else float("nan"))
+        row["ratio bptt/nn"] = row["bptt MB"] / row["nn MB"]
+        print("memory", row, flush=True)
+        rows.append(row)
+    return rows
+
+
 def epoch_table(threads: int) -> list[dict]:
     jobs = [(name, "auto") for name in epoch_models()]
     lstm_name = "lstm" if ("lstm", "auto") in jobs else "create_lstm_model"
@@ -326,6 +369,12 @@ def markdown(result: dict) -> str:
             f"{r['directions']} | {r['samples']} | {s['nn fwd'] * 1e3:.1f} | "
             f"{r['ratio bptt fwd']:.2f} | {s['nn fwd+bwd'] * 1e3:.1f} | "
             f"{r['ratio bptt fwd+bwd']:.2f} | {'' if auto is None else f'{auto:.2f}'} |")
+    lines += ["", "## Peak memory of one fwd+bwd (MB added on top of model and input)", "",
+              "| mode | B | T | H | L | D | nn MB | ours MB | ours/nn |", "|" + "---|" * 9]
+    for r in result.get("memory", []):
+        lines.append(f"| {r['mode']} | {r['B']} | {r['T']} | {r['H']} | {r['layers']} | "
+                     f"{r['directions']} | {r['nn MB']:.1f} | {r['bptt MB']:.1f} | "
+                     f"{r['ratio bptt/nn']:.2f} |")
     lines += ["", f"## One training epoch ({EPOCH['samples']} samples x {EPOCH['seq_len']} "
               f"steps, batch {EPOCH['batch_size']}, Adam)", "",
               "The seed documents quote 2.5 s for an LSTM epoch on CPU.", "",
@@ -387,10 +436,16 @@ def main() -> None:
     parser.add_argument("--compile-timeout", type=float, default=120.0)
     parser.add_argument("--epoch-one", nargs=2, metavar=("MODEL", "BACKEND"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--memory-one", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.epoch_one:
         print(json.dumps(one_epoch(*args.epoch_one, args.threads)))
+        return
+    if args.memory_one:
+        mode, *sizes, impl = args.memory_one
+        B, T, H, L, bidi = map(int, sizes)
+        print(json.dumps(memory_one(mode, B, T, H, L, bool(bidi), impl)))
         return
 
     date = datetime.date.today().isoformat()
@@ -404,6 +459,7 @@ def main() -> None:
     result = {"meta": meta, "grid": rows, "summary": summary(rows)}
     result["compile"] = compile_probe(args.threads, args.compile_timeout)
     print("compile", result["compile"], flush=True)
+    result["memory"] = memory_table(args.threads)
     result["epochs"] = epoch_table(args.threads)
     meta["total_s"] = time.perf_counter() - start
 
