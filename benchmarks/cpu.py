@@ -28,6 +28,7 @@ import argparse
 import datetime
 import itertools
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -452,8 +453,9 @@ def main() -> None:
     meta = {"date": date, "cpu": cpu_model(), "torch": torch.__version__,
             "python": platform.python_version(), "threads": args.threads,
             "quick": args.quick, "input_size": INPUT_SIZE,
-            "note": "the CPU is shared with other jobs, so times are noisy: implementations "
-                    "are interleaved and medians taken"}
+            "note": "implementations are interleaved and medians taken, so that other jobs "
+                    "on the machine slow both sides alike; load average at the start "
+                    f"{os.getloadavg()[0]:.2f}"}
     start = time.perf_counter()
     rows = run_grid(args.quick, args.budget, args.max_rounds)
     result = {"meta": meta, "grid": rows, "summary": summary(rows)}
@@ -462,6 +464,7 @@ def main() -> None:
     result["memory"] = memory_table(args.threads)
     result["epochs"] = epoch_table(args.threads)
     meta["total_s"] = time.perf_counter() - start
+    meta["note"] += f", at the end {os.getloadavg()[0]:.2f}"
 
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"cpu-{date}{'-quick' if args.quick else ''}"
