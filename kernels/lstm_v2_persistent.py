@@ -73,7 +73,7 @@ BLOCK_B = MIN_BLOCK  # batch rows per program
 # (64 registers, no spill). With 4 warps it aborts even at BLOCK_H = 16, and more warps
 # than needed spill a few bytes on sm_80 (16 warps at BLOCK_H = 16), so: one warp per two
 # hidden features, 8, 16, 32 warps at BLOCK_H = 16, 32, 64, each compiled clean for sm_80
-# and sm_90. 16-bit and TF32 backward builds keep PERSISTENT_CONFIG.
+# and sm_90. 16-bit, TF32 and 3xTF32 backward builds keep PERSISTENT_CONFIG.
 def exact_fp32_backward_config(block_h: int) -> dict[str, int]:
     return {"num_warps": block_h // 2, "num_stages": 1}
 
