@@ -193,6 +193,112 @@ def step_start(ptr, t, B, width):
     return ptr + t.to(tl.int64) * B * width
 
 
+# ---------------------------------------------------------------------------------------
+# Where a program's elements sit, and moving gate blocks between memory and registers.
+# Offsets are 64-bit: T B 4H overflows int32 for long sequences of wide layers.
+# ---------------------------------------------------------------------------------------
+
+
+@triton.jit
+def step_tile(H, G: tl.constexpr, BLOCK_H: tl.constexpr):
+    """The per-step (v1) kernels' tile: program (b, j) owns hidden features j BLOCK_H ...
+    (j BLOCK_H + BLOCK_H - 1) of batch row b.
+
+    Returns row (= b, int64), cols (BLOCK_H,), mask (cols < H), s_off (the features'
+    offsets in one step of a (B, H) buffer) and g_off (in one step of a (B, G H) buffer,
+    gate block 0; block k is at g_off + k H).
+    """
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
+    return row, cols, cols < H, row * H + cols, row * G * H + cols
+
+
+@triton.jit
+def batch_tile(len_ptr, B, H, G: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr):
+    """The persistent (v2) kernels' tile: program p owns batch rows p BLOCK_B ...
+    (p BLOCK_B + BLOCK_B - 1) and every hidden feature.
+
+    Returns cols (BLOCK_H,), mask (BLOCK_B, BLOCK_H), s_off and g_off (as in `step_tile`,
+    now (BLOCK_B, BLOCK_H)) and the rows' sequence lengths (BLOCK_B, 1) from len_ptr.
+    """
+    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
+    cols = tl.arange(0, BLOCK_H)
+    mask = (rows[:, None] < B) & (cols[None, :] < H)
+    rows64 = rows.to(tl.int64)
+    s_off = rows64[:, None] * H + cols[None, :]
+    g_off = rows64[:, None] * G * H + cols[None, :]
+    length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
+    return cols, mask, s_off, g_off, length
+
+
+@triton.jit
+def weight_tile(w_ptr, k, H, cols, transpose: tl.constexpr, DOT_DTYPE: tl.constexpr):
+    """Gate block k of W_hh (G H, H) as a (BLOCK_H, BLOCK_H) tile of DOT_DTYPE, zero outside
+    H x H, for the persistent kernels to hold on-chip. transpose=True gives W_k^T (element
+    [a, b] = W_k[b, a]), the operand of h W_k^T; transpose=False gives W_k, for dG_k W_k."""
+    mask = (cols[:, None] < H) & (cols[None, :] < H)
+    if transpose:
+        off = cols[None, :] * H + cols[:, None]
+    else:
+        off = cols[:, None] * H + cols[None, :]
+    return tl.load(w_ptr + k * H * H + off, mask=mask, other=0.0).to(DOT_DTYPE)
+
+
+@triton.jit
+def weight_tiles3(w_ptr, H, cols, transpose: tl.constexpr, DOT_DTYPE: tl.constexpr):
+    """`weight_tile` k = 0, 1, 2."""
+    w0 = weight_tile(w_ptr, 0, H, cols, transpose, DOT_DTYPE)
+    w1 = weight_tile(w_ptr, 1, H, cols, transpose, DOT_DTYPE)
+    return w0, w1, weight_tile(w_ptr, 2, H, cols, transpose, DOT_DTYPE)
+
+
+@triton.jit
+def weight_tiles4(w_ptr, H, cols, transpose: tl.constexpr, DOT_DTYPE: tl.constexpr):
+    """`weight_tile` k = 0 .. 3."""
+    w0, w1, w2 = weight_tiles3(w_ptr, H, cols, transpose, DOT_DTYPE)
+    return w0, w1, w2, weight_tile(w_ptr, 3, H, cols, transpose, DOT_DTYPE)
+
+
+@triton.jit
+def load_blocks3(ptrs, H, mask):
+    """Gate blocks 0, 1, 2 of a (., 3H) row: ptrs, ptrs + H, ptrs + 2H, as fp32."""
+    b0 = tl.load(ptrs, mask=mask, other=0.0).to(tl.float32)
+    b1 = tl.load(ptrs + H, mask=mask, other=0.0).to(tl.float32)
+    b2 = tl.load(ptrs + 2 * H, mask=mask, other=0.0).to(tl.float32)
+    return b0, b1, b2
+
+
+@triton.jit
+def load_blocks4(ptrs, H, mask):
+    """Gate blocks 0 .. 3 of a (., 4H) row, as fp32."""
+    b0, b1, b2 = load_blocks3(ptrs, H, mask)
+    return b0, b1, b2, tl.load(ptrs + 3 * H, mask=mask, other=0.0).to(tl.float32)
+
+
+@triton.jit
+def store_blocks3(ptrs, H, mask, b0, b1, b2):
+    """Stores gate blocks 0, 1, 2 at ptrs + k H, in the dtype ptrs point to."""
+    ty = ptrs.dtype.element_ty
+    tl.store(ptrs, b0.to(ty), mask=mask)
+    tl.store(ptrs + H, b1.to(ty), mask=mask)
+    tl.store(ptrs + 2 * H, b2.to(ty), mask=mask)
+
+
+@triton.jit
+def store_blocks4(ptrs, H, mask, b0, b1, b2, b3):
+    """Stores gate blocks 0 .. 3 at ptrs + k H, in the dtype ptrs point to."""
+    store_blocks3(ptrs, H, mask, b0, b1, b2)
+    tl.store(ptrs + 3 * H, b3.to(ptrs.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def store_step_output(h_ptrs, out_ptrs, mask, alive, h, h_prev):
+    """The lengths contract for one step: where the row is alive, h_t = h and out_t = h;
+    past its end h_t = h_{t-1} (frozen) and out_t = 0."""
+    tl.store(h_ptrs, tl.where(alive, h, h_prev).to(h_ptrs.dtype.element_ty), mask=mask)
+    tl.store(out_ptrs, tl.where(alive, h, 0.0).to(out_ptrs.dtype.element_ty), mask=mask)
+
+
 @triton.jit
 def sigmoid(x):
     e = tl.exp(-tl.abs(x))

@@ -37,8 +37,12 @@ from .common import (
     gru_cell_backward,
     gru_cell_forward,
     launch,
+    load_blocks3,
     matmul_precision,
     step_start,
+    step_tile,
+    store_blocks3,
+    store_step_output,
 )
 
 BLOCK_H = 64
@@ -55,8 +59,7 @@ def gru_forward_step_kernel(
     gates_ptr,  # out (T, B, 3H) fp32 activated gates [r z n], for backward; step t
     v_n_ptr,  # out (T, B, H) fp32 recurrent candidate term v_n = W_hn h_{t-1} + b_hn
     out_ptr,  # out (T, B, H) output, step t: h_t where alive, else 0
-    B,
-    H,
+    B, H,
     BLOCK_H: tl.constexpr,
 ):
     xw_ptr = step_start(xw_ptr, t, B, 3 * H)
@@ -65,29 +68,18 @@ def gru_forward_step_kernel(
     out_ptr = step_start(out_ptr, t, B, H)
     h_prev_ptr = step_start(hs_ptr, t, B, H)
     h_ptr = h_prev_ptr + B * H
-    row = tl.program_id(0).to(tl.int64)
-    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
-    mask = cols < H
-    g_off = row * 3 * H + cols
-    s_off = row * H + cols
+    row, _, mask, s_off, g_off = step_tile(H, 3, BLOCK_H)  # one batch row per program
 
-    u_r = tl.load(xw_ptr + g_off, mask=mask).to(tl.float32)
-    u_z = tl.load(xw_ptr + g_off + H, mask=mask).to(tl.float32)
-    u_n = tl.load(xw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
-    v_r = tl.load(hw_ptr + g_off, mask=mask).to(tl.float32)
-    v_z = tl.load(hw_ptr + g_off + H, mask=mask).to(tl.float32)
-    v_n = tl.load(hw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
+    u_r, u_z, u_n = load_blocks3(xw_ptr + g_off, H, mask)
+    v_r, v_z, v_n = load_blocks3(hw_ptr + g_off, H, mask)
     h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
 
     r, z, n, h = gru_cell_forward(u_r, u_z, u_n, v_r, v_z, v_n, h_prev)
 
     alive = t < tl.load(len_ptr + row)
-    tl.store(gates_ptr + g_off, r, mask=mask)
-    tl.store(gates_ptr + g_off + H, z, mask=mask)
-    tl.store(gates_ptr + g_off + 2 * H, n, mask=mask)
+    store_blocks3(gates_ptr + g_off, H, mask, r, z, n)
     tl.store(v_n_ptr + s_off, v_n, mask=mask)
-    tl.store(h_ptr + s_off, tl.where(alive, h, h_prev).to(h_ptr.dtype.element_ty), mask=mask)
-    tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
+    store_step_output(h_ptr + s_off, out_ptr + s_off, mask, alive, h, h_prev)
 
 
 @triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
@@ -103,8 +95,7 @@ def gru_backward_step_kernel(
     dhw_ptr,  # out (T, B, 3H) dL/d(hw) (0 past the end), dtype of xw; step t written
     dh_skip_ptr,  # out (B, H) fp32 the part of dL/dh_{t-1} not through W_hh:
     #               dh z where alive, dh itself where the sequence has ended
-    B,
-    H,
+    B, H,
     BLOCK_H: tl.constexpr,
 ):
     dout_ptr = step_start(dout_ptr, t, B, H)
@@ -113,32 +104,22 @@ def gru_backward_step_kernel(
     h_prev_ptr = step_start(hs_ptr, t, B, H)
     dxw_ptr = step_start(dxw_ptr, t, B, 3 * H)
     dhw_ptr = step_start(dhw_ptr, t, B, 3 * H)
-    row = tl.program_id(0).to(tl.int64)
-    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
-    mask = cols < H
-    g_off = row * 3 * H + cols
-    s_off = row * H + cols
+    row, _, mask, s_off, g_off = step_tile(H, 3, BLOCK_H)
     alive = t < tl.load(len_ptr + row)
 
     dh = tl.load(dh_ptr + s_off, mask=mask)
     dh += tl.where(alive, tl.load(dout_ptr + s_off, mask=mask).to(tl.float32), 0.0)
-    r = tl.load(gates_ptr + g_off, mask=mask)
-    z = tl.load(gates_ptr + g_off + H, mask=mask)
-    n = tl.load(gates_ptr + g_off + 2 * H, mask=mask)
+    r, z, n = load_blocks3(gates_ptr + g_off, H, mask)
     v_n = tl.load(v_n_ptr + s_off, mask=mask)
     h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
 
     d_r, d_z, d_n, dh_direct = gru_cell_backward(dh, r, z, n, v_n, h_prev)
 
-    d_r = tl.where(alive, d_r, 0.0).to(dxw_ptr.dtype.element_ty)
-    d_z = tl.where(alive, d_z, 0.0).to(dxw_ptr.dtype.element_ty)
+    d_r = tl.where(alive, d_r, 0.0)
+    d_z = tl.where(alive, d_z, 0.0)
     d_n = tl.where(alive, d_n, 0.0)
-    tl.store(dxw_ptr + g_off, d_r, mask=mask)
-    tl.store(dxw_ptr + g_off + H, d_z, mask=mask)
-    tl.store(dxw_ptr + g_off + 2 * H, d_n.to(dxw_ptr.dtype.element_ty), mask=mask)
-    tl.store(dhw_ptr + g_off, d_r, mask=mask)
-    tl.store(dhw_ptr + g_off + H, d_z, mask=mask)
-    tl.store(dhw_ptr + g_off + 2 * H, (d_n * r).to(dhw_ptr.dtype.element_ty), mask=mask)
+    store_blocks3(dxw_ptr + g_off, H, mask, d_r, d_z, d_n)
+    store_blocks3(dhw_ptr + g_off, H, mask, d_r, d_z, d_n * r)
     tl.store(dh_skip_ptr + s_off, tl.where(alive, dh_direct, dh), mask=mask)
 
 
@@ -173,8 +154,7 @@ class GRUv1Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, w_hh, b_hh, lengths, tf32):
-        T, B, G = xw.shape
-        H = G // 3
+        (T, B, _), H = xw.shape, w_hh.shape[1]
         xw, w_hh = xw.contiguous(), w_hh.contiguous()
         lens = full_lengths(lengths, T, B, xw.device)
         gates = xw.new_empty(T, B, 3 * H, dtype=torch.float32)

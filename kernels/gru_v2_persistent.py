@@ -23,18 +23,18 @@ import triton.language as tl
 from torch import Tensor
 
 from .common import (
-    PERSISTENT_CONFIG,
-    block_size,
+    batch_tile,
     check_dtype,
-    dot_dtype,
-    dot_precision,
     full_lengths,
     gru_cell_backward,
     gru_cell_forward,
     launch,
+    load_blocks3,
+    store_blocks3,
+    weight_tiles3,
 )
 from .gru_v1_fused_gates import gru_reference, gru_weight_grads
-from .lstm_v2_persistent import BLOCK_B, _load_gate_block, check_hidden
+from .lstm_v2_persistent import BLOCK_B, check_hidden, persistent_meta
 
 MAX_HIDDEN = {torch.float32: 64, torch.float16: 128, torch.bfloat16: 128}
 
@@ -50,28 +50,15 @@ def gru_persistent_forward_kernel(
     gates_ptr,  # out (T, B, 3H) fp32 activated gates [r z n]
     v_n_ptr,  # out (T, B, H) fp32 recurrent candidate term W_hn h_{t-1} + b_hn
     h_ptr,  # out (T+1, B, H) fp32 hidden states h_0 .. h_T (frozen past each end)
-    T,
-    B,
-    H,
-    BLOCK_B: tl.constexpr,
-    BLOCK_H: tl.constexpr,
-    PRECISION: tl.constexpr,
-    DOT_DTYPE: tl.constexpr,
+    T, B, H,  # steps, batch size, hidden size (<= BLOCK_H)
+    BLOCK_B: tl.constexpr,  # batch rows per program
+    BLOCK_H: tl.constexpr,  # power of two >= H and >= 16
+    PRECISION: tl.constexpr,  # tl.dot input_precision: see common.dot_precision
+    DOT_DTYPE: tl.constexpr,  # tl.dot operand dtype (the weight dtype; see dot_dtype)
 ):
-    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
-    cols = tl.arange(0, BLOCK_H)
-    mask = (rows[:, None] < B) & (cols[None, :] < H)
-    rows64 = rows.to(tl.int64)
-    s_off = rows64[:, None] * H + cols[None, :]
-    g_off = rows64[:, None] * 3 * H + cols[None, :]
-
-    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, True).to(DOT_DTYPE)  # W_r^T
-    w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, True).to(DOT_DTYPE)
-    w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, True).to(DOT_DTYPE)
-    b_r = tl.load(b_hh_ptr + cols, mask=cols < H, other=0.0).to(tl.float32)[None, :]
-    b_z = tl.load(b_hh_ptr + H + cols, mask=cols < H, other=0.0).to(tl.float32)[None, :]
-    b_n = tl.load(b_hh_ptr + 2 * H + cols, mask=cols < H, other=0.0).to(tl.float32)[None, :]
-    length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
+    cols, mask, s_off, g_off, length = batch_tile(len_ptr, B, H, 3, BLOCK_B, BLOCK_H)
+    w_r, w_z, w_n = weight_tiles3(w_hh_ptr, H, cols, True, DOT_DTYPE)  # W_k^T, on-chip
+    b_r, b_z, b_n = load_blocks3(b_hh_ptr + cols[None, :], H, cols[None, :] < H)  # (1, BLOCK_H)
     h = tl.load(h0_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
     tl.store(h_ptr + s_off, h, mask=mask)
 
@@ -85,17 +72,13 @@ def gru_persistent_forward_kernel(
         v_r = tl.dot(hb, w_r, input_precision=PRECISION) + b_r
         v_z = tl.dot(hb, w_z, input_precision=PRECISION) + b_z
         v_n = tl.dot(hb, w_n, input_precision=PRECISION) + b_n
-        u_r = tl.load(xw_ptrs, mask=mask, other=0.0).to(tl.float32)
-        u_z = tl.load(xw_ptrs + H, mask=mask, other=0.0).to(tl.float32)
-        u_n = tl.load(xw_ptrs + 2 * H, mask=mask, other=0.0).to(tl.float32)
+        u_r, u_z, u_n = load_blocks3(xw_ptrs, H, mask)
 
         r, z, n, h_new = gru_cell_forward(u_r, u_z, u_n, v_r, v_z, v_n, h)
 
         alive = t < length
         h = tl.where(alive, h_new, h)
-        tl.store(gates_ptrs, r, mask=mask)
-        tl.store(gates_ptrs + H, z, mask=mask)
-        tl.store(gates_ptrs + 2 * H, n, mask=mask)
+        store_blocks3(gates_ptrs, H, mask, r, z, n)
         tl.store(hn_ptrs, v_n, mask=mask)
         out = tl.where(alive, h_new, 0.0)
         tl.store(out_ptrs, out.to(out_ptr.dtype.element_ty), mask=mask)
@@ -120,25 +103,14 @@ def gru_persistent_backward_kernel(
     dxw_ptr,  # out (T, B, 3H) dL/d(xw), dtype of xw
     dhw_ptr,  # out (T, B, 3H) dL/d(hw), dtype of xw
     dh0_ptr,  # out (B, H) fp32 dL/dh_0
-    T,
-    B,
-    H,
+    T, B, H,
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,
     PRECISION: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
 ):
-    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
-    cols = tl.arange(0, BLOCK_H)
-    mask = (rows[:, None] < B) & (cols[None, :] < H)
-    rows64 = rows.to(tl.int64)
-    s_off = rows64[:, None] * H + cols[None, :]
-    g_off = rows64[:, None] * 3 * H + cols[None, :]
-
-    w_r = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False).to(DOT_DTYPE)  # W_r, for d(v_r) W_r
-    w_z = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False).to(DOT_DTYPE)
-    w_n = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False).to(DOT_DTYPE)
-    length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
+    cols, mask, s_off, g_off, length = batch_tile(len_ptr, B, H, 3, BLOCK_B, BLOCK_H)
+    w_r, w_z, w_n = weight_tiles3(w_hh_ptr, H, cols, False, DOT_DTYPE)  # W_k, for d(v_k) W_k
     dh = tl.load(dhT_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
 
     last = T - 1  # walk the 64-bit pointers to step T-1, then back one step at a time
@@ -155,14 +127,11 @@ def gru_persistent_backward_kernel(
         dhw_ptrs += B * 3 * H
         hn_ptrs += B * H
         h_ptrs += B * H
-    gty = dxw_ptr.dtype.element_ty
     for s in range(T):
         t = last - s
         alive = t < length
         dh += tl.where(alive, tl.load(dout_ptrs, mask=mask, other=0.0).to(tl.float32), 0.0)
-        r = tl.load(gates_ptrs, mask=mask, other=0.0)
-        z = tl.load(gates_ptrs + H, mask=mask, other=0.0)
-        n = tl.load(gates_ptrs + 2 * H, mask=mask, other=0.0)
+        r, z, n = load_blocks3(gates_ptrs, H, mask)
         v_n = tl.load(hn_ptrs, mask=mask, other=0.0)
         h_prev = tl.load(h_ptrs, mask=mask, other=0.0)
 
@@ -171,12 +140,8 @@ def gru_persistent_backward_kernel(
         d_z = tl.where(alive, d_z, 0.0)
         d_n = tl.where(alive, d_n, 0.0)
         dv_n = d_n * r
-        tl.store(dxw_ptrs, d_r.to(gty), mask=mask)
-        tl.store(dxw_ptrs + H, d_z.to(gty), mask=mask)
-        tl.store(dxw_ptrs + 2 * H, d_n.to(gty), mask=mask)
-        tl.store(dhw_ptrs, d_r.to(gty), mask=mask)
-        tl.store(dhw_ptrs + H, d_z.to(gty), mask=mask)
-        tl.store(dhw_ptrs + 2 * H, dv_n.to(gty), mask=mask)
+        store_blocks3(dxw_ptrs, H, mask, d_r, d_z, d_n)
+        store_blocks3(dhw_ptrs, H, mask, d_r, d_z, dv_n)
 
         dh_prev = dh_direct + tl.dot(d_r.to(DOT_DTYPE), w_r, input_precision=PRECISION)
         dh_prev += tl.dot(d_z.to(DOT_DTYPE), w_z, input_precision=PRECISION)
@@ -197,8 +162,7 @@ class GRUv2Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, w_hh, b_hh, lengths, tf32):
-        T, B, G = xw.shape
-        H = G // 3
+        (T, B, _), H = xw.shape, w_hh.shape[1]
         xw, w_hh, h0 = xw.contiguous(), w_hh.contiguous(), h0.contiguous()
         bias = w_hh.new_zeros(3 * H) if b_hh is None else b_hh.contiguous()
         lens = full_lengths(lengths, T, B, xw.device)
@@ -206,10 +170,7 @@ class GRUv2Function(torch.autograd.Function):
         gates = xw.new_empty(T, B, 3 * H, dtype=torch.float32)
         v_n = xw.new_empty(T, B, H, dtype=torch.float32)
         hs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
-        meta = dict(
-            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype, H),
-            DOT_DTYPE=dot_dtype(w_hh.dtype), **PERSISTENT_CONFIG,
-        )
+        meta = persistent_meta(H, w_hh.dtype, tf32)
         launch(
             gru_persistent_forward_kernel, (triton.cdiv(B, BLOCK_B),),
             xw, w_hh, bias, h0, lens, out, gates, v_n, hs, T, B, H, **meta,
@@ -234,14 +195,8 @@ class GRUv2Function(torch.autograd.Function):
         return dxw, dh0.to(dh_T.dtype), dw_hh, db_hh if ctx.has_bias else None, None, None
 
 
-def gru_v2(
-    xw: Tensor,
-    h0: Tensor,
-    w_hh: Tensor,
-    b_hh: Tensor | None = None,
-    lengths: Tensor | None = None,
-    tf32: bool = False,
-) -> tuple[Tensor, Tensor]:
+def gru_v2(xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None = None,
+           lengths: Tensor | None = None, tf32: bool = False) -> tuple[Tensor, Tensor]:
     """Same contract as `gru_v1` (reference: `gru_reference`), for H <= MAX_HIDDEN."""
     check_dtype(xw)
     check_hidden(w_hh.shape[1], w_hh.dtype, MAX_HIDDEN)

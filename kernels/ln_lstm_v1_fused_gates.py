@@ -38,10 +38,14 @@ from .common import (
     check_dtype,
     full_lengths,
     launch,
+    load_blocks4,
     matmul_precision,
     row_config,
     sigmoid,
     step_start,
+    step_tile,
+    store_blocks4,
+    store_step_output,
     tanh,
 )
 
@@ -92,8 +96,7 @@ def ln_lstm_forward_step_kernel(
     u_ptr,  # out (T, B, 4H) fp32 normalised recurrent half u = (hw - mean) rstd_h
     rstd_ptr,  # out (T, B) fp32 rstd_h of each row
     out_ptr,  # out (T, B, H) output: h_t where alive, else 0
-    B,
-    H,
+    B, H,
     eps,
     BLOCK_H: tl.constexpr,
 ):
@@ -106,34 +109,21 @@ def ln_lstm_forward_step_kernel(
     h_ptr = h_prev_ptr + B * H
     c_prev_ptr = step_start(cs_ptr, t, B, H)
     c_ptr = c_prev_ptr + B * H
-    row = tl.program_id(0).to(tl.int64)
-    cols = tl.arange(0, BLOCK_H)
-    mask = cols < H
-    g_off = row * 4 * H + cols
-    s_off = row * H + cols
+    row, cols, mask, s_off, g_off = step_tile(H, 4, BLOCK_H)  # grid (B,): a whole row
 
-    hw0 = tl.load(hw_ptr + g_off, mask=mask, other=0.0).to(tl.float32)
-    hw1 = tl.load(hw_ptr + g_off + H, mask=mask, other=0.0).to(tl.float32)
-    hw2 = tl.load(hw_ptr + g_off + 2 * H, mask=mask, other=0.0).to(tl.float32)
-    hw3 = tl.load(hw_ptr + g_off + 3 * H, mask=mask, other=0.0).to(tl.float32)
+    hw0, hw1, hw2, hw3 = load_blocks4(hw_ptr + g_off, H, mask)
     mean, rstd = _ln_stats(hw0, hw1, hw2, hw3, mask, 4 * H, eps)
     u0 = tl.where(mask, (hw0 - mean) * rstd, 0.0)
     u1 = tl.where(mask, (hw1 - mean) * rstd, 0.0)
     u2 = tl.where(mask, (hw2 - mean) * rstd, 0.0)
     u3 = tl.where(mask, (hw3 - mean) * rstd, 0.0)
-    pre_i = tl.load(xw_ptr + g_off, mask=mask, other=0.0).to(tl.float32)
-    pre_f = tl.load(xw_ptr + g_off + H, mask=mask, other=0.0).to(tl.float32)
-    pre_g = tl.load(xw_ptr + g_off + 2 * H, mask=mask, other=0.0).to(tl.float32)
-    pre_o = tl.load(xw_ptr + g_off + 3 * H, mask=mask, other=0.0).to(tl.float32)
-    pre_i += u0 * tl.load(a_h_ptr + cols, mask=mask, other=0.0).to(tl.float32)
-    pre_f += u1 * tl.load(a_h_ptr + cols + H, mask=mask, other=0.0).to(tl.float32)
-    pre_g += u2 * tl.load(a_h_ptr + cols + 2 * H, mask=mask, other=0.0).to(tl.float32)
-    pre_o += u3 * tl.load(a_h_ptr + cols + 3 * H, mask=mask, other=0.0).to(tl.float32)
+    pre_i, pre_f, pre_g, pre_o = load_blocks4(xw_ptr + g_off, H, mask)
+    a_i, a_f, a_g, a_o = load_blocks4(a_h_ptr + cols, H, mask)  # gain a_h, per gate
 
-    i = sigmoid(pre_i)
-    f = sigmoid(pre_f)
-    g = tanh(pre_g)
-    o = sigmoid(pre_o)
+    i = sigmoid(pre_i + u0 * a_i)
+    f = sigmoid(pre_f + u1 * a_f)
+    g = tanh(pre_g + u2 * a_g)
+    o = sigmoid(pre_o + u3 * a_o)
     c_prev = tl.load(c_prev_ptr + s_off, mask=mask, other=0.0)
     c = tl.where(mask, f * c_prev + i * g, 0.0)
     a_c = tl.load(a_c_ptr + cols, mask=mask, other=0.0).to(tl.float32)
@@ -143,18 +133,11 @@ def ln_lstm_forward_step_kernel(
 
     alive = t < tl.load(len_ptr + row)
     h_prev = tl.load(h_prev_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
-    tl.store(gates_ptr + g_off, i, mask=mask)
-    tl.store(gates_ptr + g_off + H, f, mask=mask)
-    tl.store(gates_ptr + g_off + 2 * H, g, mask=mask)
-    tl.store(gates_ptr + g_off + 3 * H, o, mask=mask)
-    tl.store(u_ptr + g_off, u0, mask=mask)
-    tl.store(u_ptr + g_off + H, u1, mask=mask)
-    tl.store(u_ptr + g_off + 2 * H, u2, mask=mask)
-    tl.store(u_ptr + g_off + 3 * H, u3, mask=mask)
+    store_blocks4(gates_ptr + g_off, H, mask, i, f, g, o)
+    store_blocks4(u_ptr + g_off, H, mask, u0, u1, u2, u3)
     tl.store(rstd_ptr + row, rstd)
     tl.store(c_ptr + s_off, tl.where(alive, c, c_prev), mask=mask)
-    tl.store(h_ptr + s_off, tl.where(alive, h, h_prev).to(h_ptr.dtype.element_ty), mask=mask)
-    tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
+    store_step_output(h_ptr + s_off, out_ptr + s_off, mask, alive, h, h_prev)
 
 
 @triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
@@ -176,8 +159,7 @@ def ln_lstm_backward_step_kernel(
     dy_v_ptr,  # out (T, B, H) fp32 dy * v: each step's share of dL/da_c
     dy_ptr,  # out (T, B, H) fp32 dy: each step's share of dL/db_c
     dh_skip_ptr,  # out (B, H) fp32 dL/dh_t where the sequence has ended, else 0
-    B,
-    H,
+    B, H,
     eps,
     BLOCK_H: tl.constexpr,
 ):
@@ -191,20 +173,13 @@ def ln_lstm_backward_step_kernel(
     dhw_ptr = step_start(dhw_ptr, t, B, 4 * H)
     dy_v_ptr = step_start(dy_v_ptr, t, B, H)
     dy_ptr = step_start(dy_ptr, t, B, H)
-    row = tl.program_id(0).to(tl.int64)
-    cols = tl.arange(0, BLOCK_H)
-    mask = cols < H
-    g_off = row * 4 * H + cols
-    s_off = row * H + cols
+    row, cols, mask, s_off, g_off = step_tile(H, 4, BLOCK_H)
     alive = t < tl.load(len_ptr + row)
 
     dh = tl.load(dh_ptr + s_off, mask=mask, other=0.0)
     dh += tl.where(alive, tl.load(dout_ptr + s_off, mask=mask, other=0.0).to(tl.float32), 0.0)
     dc = tl.load(dc_ptr + s_off, mask=mask, other=0.0)
-    i = tl.load(gates_ptr + g_off, mask=mask, other=0.0)
-    f = tl.load(gates_ptr + g_off + H, mask=mask, other=0.0)
-    g = tl.load(gates_ptr + g_off + 2 * H, mask=mask, other=0.0)
-    o = tl.load(gates_ptr + g_off + 3 * H, mask=mask, other=0.0)
+    i, f, g, o = load_blocks4(gates_ptr + g_off, H, mask)
     c_prev = tl.load(c_prev_ptr + s_off, mask=mask, other=0.0)
     c = tl.load(c_ptr + s_off, mask=mask, other=0.0)
     a_c = tl.load(a_c_ptr + cols, mask=mask, other=0.0).to(tl.float32)
@@ -226,14 +201,9 @@ def ln_lstm_backward_step_kernel(
     d_o = tl.where(alive & mask, d_o, 0.0)
 
     # hw -> u = LN(hw) -> u a_h adds to every gate's pre-activation
-    u0 = tl.load(u_ptr + g_off, mask=mask, other=0.0)
-    u1 = tl.load(u_ptr + g_off + H, mask=mask, other=0.0)
-    u2 = tl.load(u_ptr + g_off + 2 * H, mask=mask, other=0.0)
-    u3 = tl.load(u_ptr + g_off + 3 * H, mask=mask, other=0.0)
-    du0 = d_i * tl.load(a_h_ptr + cols, mask=mask, other=0.0).to(tl.float32)
-    du1 = d_f * tl.load(a_h_ptr + cols + H, mask=mask, other=0.0).to(tl.float32)
-    du2 = d_g * tl.load(a_h_ptr + cols + 2 * H, mask=mask, other=0.0).to(tl.float32)
-    du3 = d_o * tl.load(a_h_ptr + cols + 3 * H, mask=mask, other=0.0).to(tl.float32)
+    u0, u1, u2, u3 = load_blocks4(u_ptr + g_off, H, mask)
+    a_i, a_f, a_g, a_o = load_blocks4(a_h_ptr + cols, H, mask)
+    du0, du1, du2, du3 = d_i * a_i, d_f * a_f, d_g * a_g, d_o * a_o
     n = 4 * H
     mean_du = (tl.sum(du0, 0) + tl.sum(du1, 0) + tl.sum(du2, 0) + tl.sum(du3, 0)) / n
     mean_duu = (
@@ -241,18 +211,11 @@ def ln_lstm_backward_step_kernel(
     ) / n
     rstd_h = tl.load(rstd_ptr + row)
 
-    ty_g = dgates_ptr.dtype.element_ty
-    tl.store(dgates_ptr + g_off, d_i.to(ty_g), mask=mask)
-    tl.store(dgates_ptr + g_off + H, d_f.to(ty_g), mask=mask)
-    tl.store(dgates_ptr + g_off + 2 * H, d_g.to(ty_g), mask=mask)
-    tl.store(dgates_ptr + g_off + 3 * H, d_o.to(ty_g), mask=mask)
-    tl.store(dhw_ptr + g_off, (rstd_h * (du0 - mean_du - u0 * mean_duu)).to(ty_g), mask=mask)
-    tl.store(dhw_ptr + g_off + H, (rstd_h * (du1 - mean_du - u1 * mean_duu)).to(ty_g), mask=mask)
-    tl.store(
-        dhw_ptr + g_off + 2 * H, (rstd_h * (du2 - mean_du - u2 * mean_duu)).to(ty_g), mask=mask
-    )
-    tl.store(
-        dhw_ptr + g_off + 3 * H, (rstd_h * (du3 - mean_du - u3 * mean_duu)).to(ty_g), mask=mask
+    store_blocks4(dgates_ptr + g_off, H, mask, d_i, d_f, d_g, d_o)
+    store_blocks4(  # d(hw) = rstd_h (du - mean(du) - u mean(du u)), LayerNorm's backward
+        dhw_ptr + g_off, H, mask,
+        rstd_h * (du0 - mean_du - u0 * mean_duu), rstd_h * (du1 - mean_du - u1 * mean_duu),
+        rstd_h * (du2 - mean_du - u2 * mean_duu), rstd_h * (du3 - mean_du - u3 * mean_duu),
     )
     dy = tl.where(alive, dy, 0.0)
     tl.store(dy_v_ptr + s_off, dy * v, mask=mask)
@@ -292,8 +255,7 @@ class LNLSTMv1Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, c0, w_hh, a_h, a_c, b_c, lengths, eps, tf32):
-        T, B, G = xw.shape
-        H = G // 4
+        (T, B, _), H = xw.shape, w_hh.shape[1]
         xw, w_hh = xw.contiguous(), w_hh.contiguous()
         shift = a_c.new_zeros(H) if b_c is None else b_c.contiguous()
         lens = full_lengths(lengths, T, B, xw.device)

@@ -39,10 +39,14 @@ from .common import (
     check_dtype,
     full_lengths,
     launch,
+    load_blocks4,
     lstm_cell_backward,
     lstm_cell_forward,
     matmul_precision,
     step_start,
+    step_tile,
+    store_blocks4,
+    store_step_output,
 )
 
 BLOCK_H = 64  # hidden features per program (any H works: the grid covers it)
@@ -59,8 +63,7 @@ def lstm_forward_step_kernel(
     gates_ptr,  # out (T, B, 4H) fp32 activated gates [i f g o], saved for backward; step t
     h_ptr,  # out (B, H) h_t in the input dtype (= h_{t-1} where the sequence has ended)
     out_ptr,  # out (T, B, H) the layer's output, step t: h_t where alive, else 0
-    B,  # batch size
-    H,  # hidden size
+    B, H,  # batch size, hidden size
     BLOCK_H: tl.constexpr,
 ):
     xw_ptr = step_start(xw_ptr, t, B, 4 * H)  # (B, 4H) of step t
@@ -68,33 +71,21 @@ def lstm_forward_step_kernel(
     out_ptr = step_start(out_ptr, t, B, H)
     c_prev_ptr = step_start(cs_ptr, t, B, H)  # c_{t-1}, stored at index t
     c_ptr = c_prev_ptr + B * H  # c_t
-    row = tl.program_id(0).to(tl.int64)  # one batch row per program along axis 0
-    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
-    mask = cols < H
-    g_off = row * 4 * H + cols  # offset of gate block 0 in this row; block k at + k*H
-    s_off = row * H + cols
+    row, _, mask, s_off, g_off = step_tile(H, 4, BLOCK_H)  # one batch row per program
 
-    pre_i = tl.load(xw_ptr + g_off, mask=mask).to(tl.float32)
-    pre_f = tl.load(xw_ptr + g_off + H, mask=mask).to(tl.float32)
-    pre_g = tl.load(xw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
-    pre_o = tl.load(xw_ptr + g_off + 3 * H, mask=mask).to(tl.float32)
-    pre_i += tl.load(hw_ptr + g_off, mask=mask).to(tl.float32)
-    pre_f += tl.load(hw_ptr + g_off + H, mask=mask).to(tl.float32)
-    pre_g += tl.load(hw_ptr + g_off + 2 * H, mask=mask).to(tl.float32)
-    pre_o += tl.load(hw_ptr + g_off + 3 * H, mask=mask).to(tl.float32)
+    pre_i, pre_f, pre_g, pre_o = load_blocks4(xw_ptr + g_off, H, mask)  # x W_ih^T + b
+    hw_i, hw_f, hw_g, hw_o = load_blocks4(hw_ptr + g_off, H, mask)  # h_{t-1} W_hh^T
     c_prev = tl.load(c_prev_ptr + s_off, mask=mask)
     h_prev = tl.load(h_prev_ptr + s_off, mask=mask).to(tl.float32)
 
-    i, f, g, o, c, h = lstm_cell_forward(pre_i, pre_f, pre_g, pre_o, c_prev)
+    i, f, g, o, c, h = lstm_cell_forward(
+        pre_i + hw_i, pre_f + hw_f, pre_g + hw_g, pre_o + hw_o, c_prev
+    )
 
     alive = t < tl.load(len_ptr + row)
-    tl.store(gates_ptr + g_off, i, mask=mask)
-    tl.store(gates_ptr + g_off + H, f, mask=mask)
-    tl.store(gates_ptr + g_off + 2 * H, g, mask=mask)
-    tl.store(gates_ptr + g_off + 3 * H, o, mask=mask)
+    store_blocks4(gates_ptr + g_off, H, mask, i, f, g, o)
     tl.store(c_ptr + s_off, tl.where(alive, c, c_prev), mask=mask)
-    tl.store(h_ptr + s_off, tl.where(alive, h, h_prev).to(h_ptr.dtype.element_ty), mask=mask)
-    tl.store(out_ptr + s_off, tl.where(alive, h, 0.0).to(out_ptr.dtype.element_ty), mask=mask)
+    store_step_output(h_ptr + s_off, out_ptr + s_off, mask, alive, h, h_prev)
 
 
 @triton.jit(do_not_specialize=["t", "B"])  # one build for every step t and batch size B
@@ -109,8 +100,7 @@ def lstm_backward_step_kernel(
     dgates_ptr,  # out (T, B, 4H) dL/d(pre-activations), in the dtype of xw; step t written
     dh_skip_ptr,  # out (B, H) fp32 the part of dL/dh_{t-1} not through W_hh:
     #               dL/dh_t itself where the sequence has ended (h was copied), else 0
-    B,
-    H,
+    B, H,
     BLOCK_H: tl.constexpr,
 ):
     dout_ptr = step_start(dout_ptr, t, B, H)
@@ -118,30 +108,23 @@ def lstm_backward_step_kernel(
     dgates_ptr = step_start(dgates_ptr, t, B, 4 * H)
     c_prev_ptr = step_start(cs_ptr, t, B, H)
     c_ptr = c_prev_ptr + B * H
-    row = tl.program_id(0).to(tl.int64)
-    cols = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
-    mask = cols < H
-    g_off = row * 4 * H + cols
-    s_off = row * H + cols
+    row, _, mask, s_off, g_off = step_tile(H, 4, BLOCK_H)
     alive = t < tl.load(len_ptr + row)
 
     dh = tl.load(dh_ptr + s_off, mask=mask)
     dh += tl.where(alive, tl.load(dout_ptr + s_off, mask=mask).to(tl.float32), 0.0)
     dc = tl.load(dc_ptr + s_off, mask=mask)
-    i = tl.load(gates_ptr + g_off, mask=mask)
-    f = tl.load(gates_ptr + g_off + H, mask=mask)
-    g = tl.load(gates_ptr + g_off + 2 * H, mask=mask)
-    o = tl.load(gates_ptr + g_off + 3 * H, mask=mask)
+    i, f, g, o = load_blocks4(gates_ptr + g_off, H, mask)
     c_prev = tl.load(c_prev_ptr + s_off, mask=mask)
     c = tl.load(c_ptr + s_off, mask=mask)
 
     d_i, d_f, d_g, d_o, dc_prev = lstm_cell_backward(dh, dc, i, f, g, o, c_prev, c)
 
-    out_ty = dgates_ptr.dtype.element_ty
-    tl.store(dgates_ptr + g_off, tl.where(alive, d_i, 0.0).to(out_ty), mask=mask)
-    tl.store(dgates_ptr + g_off + H, tl.where(alive, d_f, 0.0).to(out_ty), mask=mask)
-    tl.store(dgates_ptr + g_off + 2 * H, tl.where(alive, d_g, 0.0).to(out_ty), mask=mask)
-    tl.store(dgates_ptr + g_off + 3 * H, tl.where(alive, d_o, 0.0).to(out_ty), mask=mask)
+    store_blocks4(
+        dgates_ptr + g_off, H, mask,
+        tl.where(alive, d_i, 0.0), tl.where(alive, d_f, 0.0),
+        tl.where(alive, d_g, 0.0), tl.where(alive, d_o, 0.0),
+    )
     tl.store(dc_ptr + s_off, tl.where(alive, dc_prev, dc), mask=mask)
     tl.store(dh_skip_ptr + s_off, tl.where(alive, 0.0, dh), mask=mask)
 
@@ -176,8 +159,7 @@ class LSTMv1Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, c0, w_hh, lengths, tf32):
-        T, B, G = xw.shape
-        H = G // 4
+        (T, B, _), H = xw.shape, w_hh.shape[1]
         xw = xw.contiguous()
         w_hh = w_hh.contiguous()
         lens = full_lengths(lengths, T, B, xw.device)

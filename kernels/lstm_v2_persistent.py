@@ -45,14 +45,18 @@ from torch import Tensor
 from .common import (
     MIN_BLOCK,
     PERSISTENT_CONFIG,
+    batch_tile,
     block_size,
     check_dtype,
     dot_dtype,
     dot_precision,
     full_lengths,
     launch,
+    load_blocks4,
     lstm_cell_backward,
     lstm_cell_forward,
+    store_blocks4,
+    weight_tiles4,
 )
 from .lstm_v1_fused_gates import lstm_reference, lstm_weight_grad
 
@@ -92,17 +96,13 @@ def check_hidden(H: int, dtype: torch.dtype, limits: dict[torch.dtype, int]) -> 
         )
 
 
-@triton.jit
-def _load_gate_block(w_ptr, k, H, rows, cols, transpose: tl.constexpr):
-    """Gate block k of W (4H, H) as a (BLOCK_H, BLOCK_H) tile, zero outside H x H.
-
-    transpose=True gives W_k^T (element [a, b] = W_k[b, a]) for h W_k^T."""
-    mask = (rows[:, None] < H) & (cols[None, :] < H)
-    if transpose:
-        off = cols[None, :] * H + rows[:, None]
-    else:
-        off = rows[:, None] * H + cols[None, :]
-    return tl.load(w_ptr + k * H * H + off, mask=mask, other=0.0)
+def persistent_meta(H: int, dtype: torch.dtype, tf32: bool) -> dict:
+    """A persistent kernel's constexprs and launch configuration for hidden size H and
+    weights of `dtype` (its grid: one program per BLOCK_B batch rows)."""
+    return dict(
+        BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, dtype, H),
+        DOT_DTYPE=dot_dtype(dtype), **PERSISTENT_CONFIG,
+    )
 
 
 @triton.jit(do_not_specialize=["T", "B"])  # one build for every T and B
@@ -116,27 +116,14 @@ def lstm_persistent_forward_kernel(
     gates_ptr,  # out (T, B, 4H) fp32 activated gates [i f g o], for backward
     c_ptr,  # out (T+1, B, H) fp32 cell states c_0 .. c_T (frozen past each end)
     hT_ptr,  # out (B, H) fp32 final hidden state (each row's last real step)
-    T,  # number of steps
-    B,  # batch size
-    H,  # hidden size (<= BLOCK_H)
-    BLOCK_B: tl.constexpr,
+    T, B, H,  # steps, batch size, hidden size (<= BLOCK_H)
+    BLOCK_B: tl.constexpr,  # batch rows per program
     BLOCK_H: tl.constexpr,  # power of two >= H and >= 16
     PRECISION: tl.constexpr,  # tl.dot input_precision: see common.dot_precision
     DOT_DTYPE: tl.constexpr,  # tl.dot operand dtype (the weight dtype; see dot_dtype)
 ):
-    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch rows
-    cols = tl.arange(0, BLOCK_H)  # hidden features
-    mask = (rows[:, None] < B) & (cols[None, :] < H)  # (BLOCK_B, BLOCK_H)
-    rows64 = rows.to(tl.int64)
-    s_off = rows64[:, None] * H + cols[None, :]  # offsets in one step of a (., B, H) buffer
-    g_off = rows64[:, None] * 4 * H + cols[None, :]  # ... of a (., B, 4H) buffer, gate block 0
-
-    # (BLOCK_H, BLOCK_H) tiles W_k^T, zero-padded
-    w_i = _load_gate_block(w_hh_ptr, 0, H, cols, cols, True).to(DOT_DTYPE)
-    w_f = _load_gate_block(w_hh_ptr, 1, H, cols, cols, True).to(DOT_DTYPE)
-    w_g = _load_gate_block(w_hh_ptr, 2, H, cols, cols, True).to(DOT_DTYPE)
-    w_o = _load_gate_block(w_hh_ptr, 3, H, cols, cols, True).to(DOT_DTYPE)
-    length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]  # (BLOCK_B, 1)
+    cols, mask, s_off, g_off, length = batch_tile(len_ptr, B, H, 4, BLOCK_B, BLOCK_H)
+    w_i, w_f, w_g, w_o = weight_tiles4(w_hh_ptr, H, cols, True, DOT_DTYPE)  # W_k^T, on-chip
     h = tl.load(h0_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
     c = tl.load(c0_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
     tl.store(c_ptr + s_off, c, mask=mask)
@@ -147,10 +134,7 @@ def lstm_persistent_forward_kernel(
     c_ptrs = c_ptr + s_off
     for t in range(T):
         hb = h.to(DOT_DTYPE)  # dot operand; h itself stays fp32
-        pre_i = tl.load(xw_ptrs, mask=mask, other=0.0).to(tl.float32)
-        pre_f = tl.load(xw_ptrs + H, mask=mask, other=0.0).to(tl.float32)
-        pre_g = tl.load(xw_ptrs + 2 * H, mask=mask, other=0.0).to(tl.float32)
-        pre_o = tl.load(xw_ptrs + 3 * H, mask=mask, other=0.0).to(tl.float32)
+        pre_i, pre_f, pre_g, pre_o = load_blocks4(xw_ptrs, H, mask)
         pre_i += tl.dot(hb, w_i, input_precision=PRECISION)
         pre_f += tl.dot(hb, w_f, input_precision=PRECISION)
         pre_g += tl.dot(hb, w_g, input_precision=PRECISION)
@@ -161,10 +145,7 @@ def lstm_persistent_forward_kernel(
         alive = t < length  # (BLOCK_B, 1)
         c = tl.where(alive, c_new, c)
         h = tl.where(alive, h_new, h)
-        tl.store(gates_ptrs, i, mask=mask)
-        tl.store(gates_ptrs + H, f, mask=mask)
-        tl.store(gates_ptrs + 2 * H, g, mask=mask)
-        tl.store(gates_ptrs + 3 * H, o, mask=mask)
+        store_blocks4(gates_ptrs, H, mask, i, f, g, o)
         out = tl.where(alive, h_new, 0.0)
         tl.store(out_ptrs, out.to(out_ptr.dtype.element_ty), mask=mask)
         c_ptrs += B * H
@@ -188,26 +169,14 @@ def lstm_persistent_backward_kernel(
     dgates_ptr,  # out (T, B, 4H) dL/d(pre-activations) (0 past each end), dtype of xw
     dh0_ptr,  # out (B, H) fp32 dL/dh_0
     dc0_ptr,  # out (B, H) fp32 dL/dc_0
-    T,
-    B,
-    H,
+    T, B, H,
     BLOCK_B: tl.constexpr,
     BLOCK_H: tl.constexpr,
     PRECISION: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
 ):
-    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
-    cols = tl.arange(0, BLOCK_H)
-    mask = (rows[:, None] < B) & (cols[None, :] < H)
-    rows64 = rows.to(tl.int64)
-    s_off = rows64[:, None] * H + cols[None, :]
-    g_off = rows64[:, None] * 4 * H + cols[None, :]
-
-    w_i = _load_gate_block(w_hh_ptr, 0, H, cols, cols, False).to(DOT_DTYPE)  # W_i, for dG_i W_i
-    w_f = _load_gate_block(w_hh_ptr, 1, H, cols, cols, False).to(DOT_DTYPE)
-    w_g = _load_gate_block(w_hh_ptr, 2, H, cols, cols, False).to(DOT_DTYPE)
-    w_o = _load_gate_block(w_hh_ptr, 3, H, cols, cols, False).to(DOT_DTYPE)
-    length = tl.load(len_ptr + rows, mask=rows < B, other=0)[:, None]
+    cols, mask, s_off, g_off, length = batch_tile(len_ptr, B, H, 4, BLOCK_B, BLOCK_H)
+    w_i, w_f, w_g, w_o = weight_tiles4(w_hh_ptr, H, cols, False, DOT_DTYPE)  # W_k, for dG_k W_k
     dh = tl.load(dhT_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
     dc = tl.load(dcT_ptr + s_off, mask=mask, other=0.0).to(tl.float32)
 
@@ -227,10 +196,7 @@ def lstm_persistent_backward_kernel(
         t = last - s
         alive = t < length
         dh += tl.where(alive, tl.load(dout_ptrs, mask=mask, other=0.0).to(tl.float32), 0.0)
-        i = tl.load(gates_ptrs, mask=mask, other=0.0)
-        f = tl.load(gates_ptrs + H, mask=mask, other=0.0)
-        g = tl.load(gates_ptrs + 2 * H, mask=mask, other=0.0)
-        o = tl.load(gates_ptrs + 3 * H, mask=mask, other=0.0)
+        i, f, g, o = load_blocks4(gates_ptrs, H, mask)
         c = tl.load(c_ptrs, mask=mask, other=0.0)
         c_prev = tl.load(c_ptrs - B * H, mask=mask, other=0.0)
 
@@ -239,11 +205,7 @@ def lstm_persistent_backward_kernel(
         d_f = tl.where(alive, d_f, 0.0)
         d_g = tl.where(alive, d_g, 0.0)
         d_o = tl.where(alive, d_o, 0.0)
-        gty = dgates_ptr.dtype.element_ty
-        tl.store(dgates_ptrs, d_i.to(gty), mask=mask)
-        tl.store(dgates_ptrs + H, d_f.to(gty), mask=mask)
-        tl.store(dgates_ptrs + 2 * H, d_g.to(gty), mask=mask)
-        tl.store(dgates_ptrs + 3 * H, d_o.to(gty), mask=mask)
+        store_blocks4(dgates_ptrs, H, mask, d_i, d_f, d_g, d_o)
 
         dh_prev = tl.dot(d_i.to(DOT_DTYPE), w_i, input_precision=PRECISION)
         dh_prev += tl.dot(d_f.to(DOT_DTYPE), w_f, input_precision=PRECISION)
@@ -265,8 +227,7 @@ class LSTMv2Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, c0, w_hh, lengths, tf32):
-        T, B, G = xw.shape
-        H = G // 4
+        (T, B, _), H = xw.shape, w_hh.shape[1]
         xw, w_hh = xw.contiguous(), w_hh.contiguous()
         h0, c0 = h0.contiguous(), c0.contiguous()
         lens = full_lengths(lengths, T, B, xw.device)
@@ -274,13 +235,9 @@ class LSTMv2Function(torch.autograd.Function):
         gates = xw.new_empty(T, B, 4 * H, dtype=torch.float32)
         cs = xw.new_empty(T + 1, B, H, dtype=torch.float32)
         h_T = xw.new_empty(B, H, dtype=torch.float32)
-        meta = dict(
-            BLOCK_B=BLOCK_B, BLOCK_H=block_size(H), PRECISION=dot_precision(tf32, w_hh.dtype, H),
-            DOT_DTYPE=dot_dtype(w_hh.dtype), **PERSISTENT_CONFIG,
-        )
-        grid = (triton.cdiv(B, BLOCK_B),)
+        meta = persistent_meta(H, w_hh.dtype, tf32)
         launch(
-            lstm_persistent_forward_kernel, grid,
+            lstm_persistent_forward_kernel, (triton.cdiv(B, BLOCK_B),),
             xw, w_hh, h0, c0, lens, out, gates, cs, h_T, T, B, H, **meta,
         )
         ctx.save_for_backward(h0, w_hh, lens, gates, cs, out)
@@ -306,14 +263,8 @@ class LSTMv2Function(torch.autograd.Function):
         return dgates, dh0.to(h0.dtype), dc0.to(h0.dtype), dw_hh, None, None
 
 
-def lstm_v2(
-    xw: Tensor,
-    h0: Tensor,
-    c0: Tensor,
-    w_hh: Tensor,
-    lengths: Tensor | None = None,
-    tf32: bool = False,
-) -> tuple[Tensor, Tensor, Tensor]:
+def lstm_v2(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, lengths: Tensor | None = None,
+            tf32: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     """Same contract as `lstm_v1` (reference: `lstm_reference`), for H <= MAX_HIDDEN."""
     check_dtype(xw)
     check_hidden(w_hh.shape[1], w_hh.dtype, MAX_HIDDEN)
