@@ -8,22 +8,19 @@ order r, z, n: see `cells/gru.py`) under torch's names and shapes, so
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .cells import gru_cell
 from .checks import (
     check_bool,
     check_cell_input,
-    check_cell_size,
     check_cell_state,
     check_dtype,
 )
-from .init import check_scheme
-from .recurrent import RecurrentStack
-from .tracing import NotScriptable
+from .recurrent import CellModule, RecurrentStack
 
 
-class GRUCell(NotScriptable, nn.Module):
+class GRUCell(CellModule):
     """One GRU step, a drop-in for torch.nn.GRUCell.
 
     forward(input, hx=None) with input (B, I) or unbatched (I,) and hx (B, H) or (H,),
@@ -43,28 +40,10 @@ class GRUCell(NotScriptable, nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        self.input_size = check_cell_size("input_size", input_size)
-        self.hidden_size = check_cell_size("hidden_size", hidden_size)
-        self.bias = bias  # as torch's cells: any value, parameters if it is true
-        self.layer_norm = check_bool("layer_norm", layer_norm)
-        self.init = check_scheme(init)
-        self.cell = gru_cell(layer_norm)
-        factory = {"device": device, "dtype": dtype}
-        for name, shape in self.cell.parameter_shapes(input_size, hidden_size, 0, bias).items():
-            self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        self.cell.reset_parameters_(dict(self.named_parameters()), self.hidden_size, self.init)
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.bias is not True:  # torch's rule: the value as given
-            s += f", bias={self.bias}"
-        if self.layer_norm:
-            s += ", layer_norm=True"
-        return s
+        super().__init__(
+            gru_cell(check_bool("layer_norm", layer_norm)), input_size, hidden_size, bias,
+            layer_norm, init, {"device": device, "dtype": dtype},
+        )
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched = check_cell_input(input, "GRUCell", self.input_size, self.weight_ih)  # (B, I)
@@ -93,11 +72,8 @@ class GRU(RecurrentStack):
     update gate z an effective bias of 1, see `lstm_scratch.init`), `backend`, `device`,
     `dtype`.
 
-    forward(input, hx=None) -> output, h_n, with torch's shapes:
-        input   (T, B, I), (B, T, I) if batch_first, (T, I) unbatched, or a PackedSequence
-        hx      h_0 (L*D, B, H), zeros if omitted
-        output  (T, B, D*H) (batch-first/unbatched/packed like the input)
-        h_n[l*D + d] is layer l, direction d (0 forward, 1 reverse) after its last step.
+    forward(input, hx=None) -> output, h_n; hx is h_0 (L*D, B, H) (shapes: see
+    `RecurrentStack.forward`).
     """
 
     def __init__(

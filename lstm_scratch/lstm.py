@@ -22,13 +22,10 @@ from .cells.variant_lstm import (
 from .checks import (
     check_bool,
     check_cell_input,
-    check_cell_size,
     check_cell_state,
     check_dtype,
 )
-from .init import check_scheme
-from .recurrent import RecurrentStack
-from .tracing import NotScriptable
+from .recurrent import CellModule, RecurrentStack
 
 LSTMState = tuple[Tensor, Tensor]
 VARIANT_DEFAULTS = {"variant": "vanilla", "peephole": False, "dropout_mode": "standard",
@@ -44,7 +41,7 @@ def variant_repr(module: nn.Module) -> str:
     )
 
 
-class LSTMCell(NotScriptable, nn.Module):
+class LSTMCell(CellModule):
     """One LSTM step, a drop-in for torch.nn.LSTMCell.
 
     forward(input, hx=None) with input (B, I) or unbatched (I,), hx = (h, c) each (B, H)
@@ -69,37 +66,21 @@ class LSTMCell(NotScriptable, nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        self.input_size = check_cell_size("input_size", input_size)
-        self.hidden_size = check_cell_size("hidden_size", hidden_size)
-        self.bias = bias  # as torch's cells: any value, parameters if it is true
-        self.layer_norm = check_bool("layer_norm", layer_norm)
-        self.init = check_scheme(init)
-        self.variant = check_variant(variant, coupled)
-        self.peephole = check_peephole(peephole, self.variant)
-        self.zoneout = check_below_one("zoneout", zoneout)
-        self.cell = lstm_cell(layer_norm, self.variant, self.peephole, self.zoneout)
-        shapes = self.cell.parameter_shapes(input_size, hidden_size, 0, bool(bias))
-        for name, shape in shapes.items():
-            param = nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
-            self.register_parameter(name, param)
-        self.reset_parameters()
+        variant = check_variant(variant, coupled)
+        peephole = check_peephole(peephole, variant)
+        zoneout = check_below_one("zoneout", zoneout)
+        cell = lstm_cell(check_bool("layer_norm", layer_norm), variant, peephole, zoneout)
+        factory = {"device": device, "dtype": dtype}
+        super().__init__(cell, input_size, hidden_size, bias, layer_norm, init, factory)
+        self.variant, self.peephole, self.zoneout = variant, peephole, zoneout
 
     @property
     def uses_variant(self) -> bool:
         """True when any variant option is on (the cell is then not torch's)."""
         return isinstance(self.cell, VariantLSTM)
 
-    def reset_parameters(self) -> None:
-        self.cell.reset_parameters_(dict(self.named_parameters()), self.hidden_size, self.init)
-
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.bias is not True:  # torch's rule: the value as given
-            s += f", bias={self.bias}"
-        if self.layer_norm:
-            s += ", layer_norm=True"
-        return s + variant_repr(self)
+        return super().extra_repr() + variant_repr(self)
 
     def forward(self, input: Tensor, hx: LSTMState | None = None) -> LSTMState:
         x, batched = check_cell_input(input, "LSTMCell", self.input_size, self.weight_ih)  # (B, I)
@@ -136,11 +117,8 @@ class StackedLSTM(RecurrentStack):
     `cells/variant_lstm.py`; all off by default). dropout_mode="variational" makes
     `dropout` Gal & Ghahramani's per-sequence masks inside every layer instead.
 
-    forward(input, hx=None) -> output, (h_n, c_n), with torch's shapes:
-        input   (T, B, I), (B, T, I) if batch_first, (T, I) unbatched, or a PackedSequence
-        hx      (h_0 (L*D, B, P or H), c_0 (L*D, B, H)), zeros if omitted
-        output  (T, B, D*(P or H)) (batch-first/unbatched/packed like the input)
-        h_n[l*D + d] is layer l, direction d (0 forward, 1 reverse) after its last step.
+    forward(input, hx=None) -> output, (h_n, c_n); hx is (h_0 (L*D, B, P or H),
+    c_0 (L*D, B, H)) with P = proj_size (shapes: see `RecurrentStack.forward`).
     """
 
     def __init__(

@@ -13,6 +13,9 @@ Then, layer by layer,
 What one layer in one direction computes is the stack's cell (`lstm_scratch.cells`: its
 parameter shapes, state sizes, initialisation and step), run over the sequence by
 `layer.run_layer` with the backend that `backends.choose` picks per forward call.
+
+`CellModule` is the one-step counterpart (base of `LSTMCell` and `GRUCell`): the same
+cell's parameters for one layer and direction, and its step called once.
 """
 
 from __future__ import annotations
@@ -26,13 +29,42 @@ from torch.nn.utils.rnn import PackedSequence
 from . import backends
 from . import functional as F
 from .cells import Cell
-from .checks import check_bool, check_positive_int, check_probability
+from .checks import check_bool, check_cell_size, check_positive_int, check_probability
 from .init import check_scheme
 from .layer import run_layer
 from .packing import packed_to_padded, padded_to_packed
 from .tracing import NotScriptable
 
 States = tuple[Tensor, ...]
+
+
+class CellModule(NotScriptable, nn.Module):
+    """Base class of `LSTMCell` and `GRUCell`: one `cell`'s parameters under torch's names
+    (weight_ih, weight_hh, bias_ih, bias_hh, or the cell's own), initialised by `init`."""
+
+    def __init__(
+        self, cell: Cell, input_size: int, hidden_size: int, bias: object, layer_norm: bool,
+        init: str, factory: dict[str, object],
+    ) -> None:
+        super().__init__()
+        self.input_size = check_cell_size("input_size", input_size)
+        self.hidden_size = check_cell_size("hidden_size", hidden_size)
+        self.bias = bias  # as torch's cells: any value, parameters if it is true
+        self.layer_norm = layer_norm
+        self.init = check_scheme(init)
+        self.cell = cell
+        for name, shape in cell.parameter_shapes(input_size, hidden_size, 0, bool(bias)).items():
+            self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.cell.reset_parameters_(dict(self.named_parameters()), self.hidden_size, self.init)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:  # torch's rule: the value as given
+            s += f", bias={self.bias}"
+        return s + (", layer_norm=True" if self.layer_norm else "")
 
 
 class RecurrentStack(NotScriptable, nn.Module):
@@ -272,8 +304,15 @@ class RecurrentStack(NotScriptable, nn.Module):
     def forward(
         self, input: Tensor | PackedSequence, hx: Tensor | States | None = None
     ) -> tuple[Tensor | PackedSequence, Tensor | States]:
-        """output, h_n (GRU) or output, (h_n, c_n) (LSTM), with torch's shapes (see the
-        subclass): every layer-direction is `run_layer(cell, ...)`."""
+        """output, h_n (GRU) or output, (h_n, c_n) (LSTM), with torch's shapes:
+
+            input   (T, B, I), (B, T, I) if batch_first, (T, I) unbatched, or a PackedSequence
+            hx      the initial state, zeros if omitted (its layout: see the subclass)
+            output  (T, B, D*H_out) (batch-first/unbatched/packed like the input)
+            h_n[l*D + d] is layer l, direction d (0 forward, 1 reverse) after its last step.
+
+        H_out is proj_size if set, else hidden_size. Every layer-direction is
+        `run_layer(cell, ...)`."""
         states = self._state_tuple(hx)
         packed = isinstance(input, PackedSequence)
         if packed:
