@@ -244,11 +244,13 @@ def data_args(p: argparse.ArgumentParser, column_required: bool) -> None:
     p.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
 
 
-def model_file_args(p: argparse.ArgumentParser) -> None:
-    """predict's and evaluate's: --model, the file train wrote, and the data to use it on."""
+def model_file_args(p: argparse.ArgumentParser, out_help: str) -> None:
+    """predict's and evaluate's: --model, the file train wrote, the data to use it on, and
+    --out, the file to write the result to."""
     p.add_argument("--model", required=True, help="a run folder or model file written by train")
     data_args(p, column_required=False)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--out", help=out_help)
 
 
 def default_network() -> str:
@@ -373,18 +375,15 @@ def build_parser() -> ArgumentParser:
         "predict", help="forecast the steps after the data, with their dates",
         description="Forecast the --steps values after the end of --data with a trained model.",
     )  # fmt: skip
-    model_file_args(predict)
+    model_file_args(predict, out_help="CSV to write (default: print)")
     predict.add_argument("--steps", type=positive_int, required=True)
     predict.add_argument(
         "--level", type=fraction, default=LEVEL, help=f"interval level (default: {LEVEL})"
     )
     predict.add_argument(
-        "--samples",
-        type=positive_int,
-        default=100,
+        "--samples", type=positive_int, default=100,
         help="MC-dropout samples for the interval (default: 100)",
     )
-    predict.add_argument("--out", help="CSV to write (default: print)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model and the baselines on data it was not trained on",
@@ -393,14 +392,12 @@ def build_parser() -> ArgumentParser:
         "--test-size picks the last values instead, refused if the model was trained on "
         "any of them unless --allow-overlap.",
     )  # fmt: skip
-    model_file_args(evaluate)
+    model_file_args(evaluate, out_help="JSON file for the metrics")
     evaluate.add_argument("--test-size", type=positive_int, help="score the last N values")
     evaluate.add_argument(
-        "--allow-overlap",
-        action="store_true",
+        "--allow-overlap", action="store_true",
         help="score even values the model was trained on (warns)",
     )
-    evaluate.add_argument("--out", help="JSON file for the metrics")
 
     backtest = commands.add_parser(
         "backtest", help="rolling-origin evaluation of the default Forecaster and the baselines",

@@ -34,14 +34,8 @@ class CausalConv1d(nn.Module):
     """
 
     def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        dilation: int = 1,
-        bias: bool = True,
-        *,
-        weight_norm: bool = False,
+        self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1,
+        bias: bool = True, *, weight_norm: bool = False,
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)

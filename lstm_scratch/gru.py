@@ -30,15 +30,9 @@ class GRUCell(CellModule):
     """
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        *,
-        layer_norm: bool = False,
-        init: str = "orthogonal",
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
+        self, input_size: int, hidden_size: int, bias: bool = True,  # torch's, then ours:
+        *, layer_norm: bool = False, init: str = "orthogonal",
+        device: torch.device | str | None = None, dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(
             gru_cell(check_bool("layer_norm", layer_norm)), input_size, hidden_size, bias,
@@ -77,21 +71,11 @@ class GRU(RecurrentStack):
     """
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int | None = None,
-        *,
-        layer_norm: bool = False,
-        init: str = "orthogonal",
-        backend: str = "auto",
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
+        self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+        batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+        proj_size: int | None = None,  # torch's arguments, then ours:
+        *, layer_norm: bool = False, init: str = "orthogonal", backend: str = "auto",
+        device: torch.device | str | None = None, dtype: torch.dtype | None = None,
     ) -> None:
         if proj_size is not None:  # torch refuses the argument itself, even 0
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")

@@ -52,19 +52,10 @@ class LSTMCell(CellModule):
     """
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        *,
-        layer_norm: bool = False,
-        init: str = "orthogonal",
-        variant: str = "vanilla",
-        peephole: bool = False,
-        coupled: bool = False,
-        zoneout: float = 0.0,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
+        self, input_size: int, hidden_size: int, bias: bool = True,  # torch's, then ours:
+        *, layer_norm: bool = False, init: str = "orthogonal", variant: str = "vanilla",
+        peephole: bool = False, coupled: bool = False, zoneout: float = 0.0,
+        device: torch.device | str | None = None, dtype: torch.dtype | None = None,
     ) -> None:
         variant = check_variant(variant, coupled)
         peephole = check_peephole(peephole, variant)
@@ -122,26 +113,13 @@ class StackedLSTM(RecurrentStack):
     """
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        *,
-        layer_norm: bool = False,
-        init: str = "orthogonal",
-        backend: str = "auto",
-        variant: str = "vanilla",
-        peephole: bool = False,
-        coupled: bool = False,
-        dropout_mode: str = "standard",
-        zoneout: float = 0.0,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
+        self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+        batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+        proj_size: int = 0,  # torch's arguments, then ours:
+        *, layer_norm: bool = False, init: str = "orthogonal", backend: str = "auto",
+        variant: str = "vanilla", peephole: bool = False, coupled: bool = False,
+        dropout_mode: str = "standard", zoneout: float = 0.0,
+        device: torch.device | str | None = None, dtype: torch.dtype | None = None,
     ) -> None:
         variant = check_variant(variant, coupled)
         variational = check_dropout_mode(dropout_mode) == "variational"

@@ -29,13 +29,8 @@ class TemporalBlock(nn.Module):
     """Two causal dilated convolutions with ReLU and dropout, plus a residual connection."""
 
     def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        dilation: int = 1,
-        dropout: float = 0.0,
-        weight_norm: bool = False,
+        self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1,
+        dropout: float = 0.0, weight_norm: bool = False,
     ) -> None:
         super().__init__()
         self.dropout = check_probability("dropout", dropout)
@@ -62,12 +57,8 @@ class TCN(nn.Module):
     """A stack of TemporalBlocks, block l with dilation 2^l and channels[l] outputs."""
 
     def __init__(
-        self,
-        input_size: int,
-        channels: Sequence[int] = (32, 32, 32, 32),
-        kernel_size: int = 3,
-        dropout: float = 0.0,
-        weight_norm: bool = False,
+        self, input_size: int, channels: Sequence[int] = (32, 32, 32, 32), kernel_size: int = 3,
+        dropout: float = 0.0, weight_norm: bool = False,
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)

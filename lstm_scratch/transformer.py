@@ -38,14 +38,8 @@ class TransformerEncoderLayer(nn.Module):
     """
 
     def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str = "relu",
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
+        self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+        activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
         norm_first: bool = False,
     ) -> None:
         super().__init__()

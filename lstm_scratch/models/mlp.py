@@ -20,12 +20,8 @@ from .base import check_input
 
 class MLPModel(nn.Module):
     def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        hidden_sizes: Sequence[int] = (128, 64),
-        window: int = 16,
-        dropout: float = 0.1,
+        self, input_size: int, output_size: int, hidden_sizes: Sequence[int] = (128, 64),
+        window: int = 16, dropout: float = 0.1,
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)

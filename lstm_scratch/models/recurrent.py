@@ -67,17 +67,9 @@ class LSTMNetwork(RecurrentRegressor):
     encoder_name = "lstm"
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int = 64,
-        num_layers: int = 1,
-        output_size: int = 1,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        layer_norm: bool = False,
-        init: str = "orthogonal",
-        return_sequences: bool = False,
+        self, input_size: int, hidden_size: int = 64, num_layers: int = 1, output_size: int = 1,
+        dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+        layer_norm: bool = False, init: str = "orthogonal", return_sequences: bool = False,
     ) -> None:
         check_probability("dropout", dropout)
         lstm = recurrent_encoder(
@@ -93,14 +85,8 @@ class GRUModel(RecurrentRegressor):
     encoder_name = "gru"
 
     def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        hidden_size: int = 64,
-        num_layers: int = 2,
-        dropout: float = 0.1,
-        bidirectional: bool = False,
-        layer_norm: bool = False,
+        self, input_size: int, output_size: int, hidden_size: int = 64, num_layers: int = 2,
+        dropout: float = 0.1, bidirectional: bool = False, layer_norm: bool = False,
         init: str = "orthogonal",
     ) -> None:
         check_probability("dropout", dropout)
@@ -115,14 +101,8 @@ class CNNLSTMModel(nn.Module):
     """cnn_lstm: a causal convolution extracts local patterns, an LSTM reads them in order."""
 
     def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        conv_channels: int = 32,
-        kernel_size: int = 3,
-        hidden_size: int = 64,
-        num_layers: int = 1,
-        dropout: float = 0.1,
+        self, input_size: int, output_size: int, conv_channels: int = 32, kernel_size: int = 3,
+        hidden_size: int = 64, num_layers: int = 1, dropout: float = 0.1,
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
@@ -145,14 +125,8 @@ class AttentionLSTMModel(nn.Module):
     """attention_lstm: LSTM outputs pooled by additive attention instead of the last step."""
 
     def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        hidden_size: int = 64,
-        num_layers: int = 2,
-        attention_size: int = 32,
-        dropout: float = 0.1,
-        bidirectional: bool = False,
+        self, input_size: int, output_size: int, hidden_size: int = 64, num_layers: int = 2,
+        attention_size: int = 32, dropout: float = 0.1, bidirectional: bool = False,
     ) -> None:
         super().__init__()
         self.dropout = check_probability("dropout", dropout)

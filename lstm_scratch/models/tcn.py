@@ -19,13 +19,8 @@ from .base import check_input
 
 class TCNModel(nn.Module):
     def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        channels: Sequence[int] = (32, 32, 32, 32),
-        kernel_size: int = 3,
-        dropout: float = 0.1,
-        weight_norm: bool = False,
+        self, input_size: int, output_size: int, channels: Sequence[int] = (32, 32, 32, 32),
+        kernel_size: int = 3, dropout: float = 0.1, weight_norm: bool = False,
     ) -> None:
         super().__init__()
         self.tcn = TCN(input_size, channels, kernel_size, dropout, weight_norm)

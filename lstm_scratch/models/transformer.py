@@ -20,15 +20,8 @@ from .base import check_input
 
 class TransformerModel(nn.Module):
     def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        d_model: int = 64,
-        nhead: int = 4,
-        num_layers: int = 2,
-        dim_feedforward: int = 128,
-        dropout: float = 0.1,
-        max_len: int = 5000,
+        self, input_size: int, output_size: int, d_model: int = 64, nhead: int = 4,
+        num_layers: int = 2, dim_feedforward: int = 128, dropout: float = 0.1, max_len: int = 5000,
     ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
