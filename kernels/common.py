@@ -1,4 +1,5 @@
-"""What every kernel shares: stable activations, launch counting, sizes and precision.
+"""What every kernel shares: stable activations, the cells' pointwise math, where a
+program's elements sit (tiles) and how gate blocks move, launch counting, sizes, precision.
 
 Activations. sigmoid(x) = 1 / (1 + e^-x) overflows e^-x for x < -88 in fp32, and the
 textbook tanh(x) = (e^x - e^-x) / (e^x + e^-x) gives inf/inf = NaN for |x| > 44. Both

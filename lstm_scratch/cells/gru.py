@@ -17,6 +17,11 @@ b_hn included. Then all three recurrent products are one (3H, H) product compute
 r_t is known, which is why cuDNN chose it; b_hn is reset with the product, so it cannot
 be merged into b_in (both biases are kept, as in torch). z_t is the GRU's keep gate:
 z = 1 copies h_{t-1} through, the LSTM forget gate's role (it gets the forget bias).
+
+The Triton kernels for this cell (`kernel = "gru"`: kernels/gru_v1_fused_gates.py,
+gru_v2_persistent.py) are checked against this same step (`gru_reference` is
+`layer.recurrence` over `StandardGRU.step`); their pointwise math, kernels/common.py's
+`gru_cell_forward` and `gru_cell_backward`, is `gru_update` and its backward here.
 """
 
 from __future__ import annotations

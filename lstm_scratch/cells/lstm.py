@@ -8,7 +8,11 @@ torch's order (i, f, g, o):
     weight_hh = [W_hi; W_hf; W_hg; W_ho]  (4H, P)     weight_hr (P, H)  only with proj_size P
 
 where P = proj_size, or H without projection (then h_t has H features). The equations
-are in `StandardLSTM.step` (forward) and `LSTMFunction.backward` (backward).
+are in `StandardLSTM.step` (forward) and `LSTMFunction.backward` (backward). The Triton
+kernels for this cell (`kernel = "lstm"`: kernels/lstm_v1_fused_gates.py, lstm_v2_persistent.py)
+are checked against this same step: their `lstm_reference` is `layer.recurrence` over
+`StandardLSTM.step`, and their pointwise math is kernels/common.py's `lstm_cell_forward`
+and `lstm_cell_backward`, the same equations.
 """
 
 from __future__ import annotations
