@@ -31,9 +31,10 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: `--help` needs none of it
+    import numpy as np
 
 PROG = "lstm-scratch"
 MODEL_FILE = "model.pt"
@@ -905,6 +906,8 @@ def rows_fitted(forecaster: Any, series: Any) -> int | None:
     By date when both record dates; else by finding the end of the fitted series (the
     model file keeps it) in the data.
     """
+    import numpy as np
+
     end = forecaster.metadata.get("train_end")
     if end is not None and series.dates is not None:
         return int(np.searchsorted(series.dates, np.datetime64(end), side="right"))

@@ -121,11 +121,11 @@ def test_a_layer_loads_torch_but_not_the_forecasting_stack():
     assert python(code) == "[]"
 
 
-def test_cli_help_loads_no_torch():
+def test_cli_help_loads_no_torch_and_no_numpy():
     code = (
         "import contextlib, io, sys; from lstm_scratch.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out: code = main(['--help'])\n"
-        "assert code == 0 and 'train' in out.getvalue()\n" + loaded(HEAVY)
+        "assert code == 0 and 'train' in out.getvalue()\n" + loaded((*HEAVY, "numpy"))
     )
     assert python(code) == "[]"
 
