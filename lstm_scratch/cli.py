@@ -56,8 +56,11 @@ DEMO = {
 }
 
 
-class Interrupted(Exception):
-    """A signal (SIGINT, SIGTERM) arrived: stop, clean up, exit with 128 + its number."""
+class Interrupted(BaseException):
+    """A signal (SIGINT, SIGTERM) arrived: stop, clean up, exit with 128 + its number.
+
+    A BaseException, as KeyboardInterrupt is, so that no `except Exception` on the way
+    (ours, torch's, pandas') turns the interruption into an ordinary error (exit 1)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)

@@ -343,6 +343,28 @@ def test_a_real_sigint_mid_training(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["s.csv"]
 
 
+def test_a_signal_is_not_swallowed_by_a_generic_except_on_its_way(capsys, monkeypatch, tmp_path):
+    """Code on the way (ours, torch's, pandas') may catch Exception and re-raise something
+    else: the signal must still end the run as an interruption (exit 130), not an error."""
+    import signal
+
+    from lstm_scratch import cli
+
+    def command_that_catches_exception(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.sigtimedwait([], 0.1)  # the handler runs here at the latest
+        except Exception as error:  # noqa: BLE001 - the point of the test
+            raise ValueError("the interruption became an ordinary error") from error
+        return 0
+
+    monkeypatch.setitem(cli.COMMANDS, "train", command_that_catches_exception)
+    data = write_series(tmp_path / "s.csv")
+    code, _, err = run_cli(capsys, *train_args(data, tmp_path / "run"))
+    assert code == 130, err
+    assert err.strip().splitlines()[-1] == "lstm-scratch: interrupted (SIGINT); nothing was written"
+
+
 def test_evaluate_refuses_training_values_and_scores_held_out_ones(capsys, trained):
     data, out = trained
     from lstm_scratch.forecasting import Forecaster, read_csv
