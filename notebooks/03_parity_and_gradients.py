@@ -506,9 +506,10 @@ for key in ("ratio autograd fwd+bwd", "ratio bptt fwd+bwd"):
 # Same equations, same results to $10^{-13}$, and the hand-written backward takes about
 # half the forward+backward time of the autograd loop (the medians printed above): one
 # autograd node per layer-direction instead of a dozen per step, and the weight gradients
-# as three large GEMMs. Both stay slower than `nn.LSTM`, whose fused C++ cell
-# does the per-step work of a dozen of our tensor operations in one. A single, unasserted measurement on this machine, for a feel of the
-# size (one small problem, median of 5; the CI machine is shared, so expect noise):
+# as three large GEMMs. Both stay slower than `nn.LSTM`, whose fused C++ cell does the
+# per-step work of a dozen of our tensor operations in one. A single, unasserted
+# measurement on this machine, for a feel of the size (one small problem, median of 5;
+# the CI machine is shared, so expect noise):
 
 # %%
 def median_ms(module: nn.Module, x: torch.Tensor, repeats: int = 5) -> float:
