@@ -184,10 +184,14 @@ class GRUFunction(torch.autograd.Function):
         H = hs.shape[-1]
         r, z, n = gates.chunk(3, dim=2)  # 3 x (T, B, H)
 
-        da_n = (1 - z) * (1 - n * n)  # da_n / dh_t
-        J = torch.cat(
-            [da_n * vs[:, :, 2 * H :] * r * (1 - r), (hs[:-1] - n) * z * (1 - z), da_n], dim=2
-        )  # (T, B, 3H)
+        # J = [da_r, da_z, da_n] / dh_t, built in place: one (T, B, H) temporary at most
+        J = torch.empty_like(gates)  # (T, B, 3H)
+        J_r, J_z, J_n = J.chunk(3, dim=2)  # views, (T, B, H) each
+        torch.mul(n, n, out=J_n).neg_().add_(1)  # 1 - n^2
+        J_z.copy_(z).neg_().add_(1)  # 1 - z
+        J_n.mul_(J_z)  # da_n / dh_t = (1 - z)(1 - n^2)
+        J_z.mul_(z).mul_(hs[:-1] - n)  # da_z / dh_t = (h_{t-1} - n) z (1 - z)
+        J_r.copy_(r).neg_().add_(1).mul_(r).mul_(vs[:, :, 2 * H :]).mul_(J_n)  # da_n v_n r (1-r)
         Z = z
         if mask is not None:  # past a sequence's end: du = dv = 0 and dh passes unchanged
             J *= mask
