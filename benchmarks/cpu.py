@@ -286,18 +286,28 @@ def rss_mb() -> float:
     return float("nan")
 
 
+# glibc's malloc raises its mmap threshold after large blocks are freed (up to 32 MB), so
+# blocks the warm-up freed stay in the heap, still resident, and a second fwd+bwd that
+# reuses them adds nothing to VmRSS: nn.GRU's per-step tensors hid that way (620 MB
+# measured for the GRU point below, about 2300 MB with this setting). A fixed 64 KiB threshold
+# returns every larger freed block to the OS, so VmRSS before the pass is live memory only.
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+
+
 def memory_table(threads: int) -> list[dict]:
     """Peak memory of fwd+bwd, ours ("bptt") against torch.nn, each in a fresh process.
 
     Measured as VmHWM (the peak resident set) after a second fwd+bwd minus VmRSS before
-    it: what one training step adds on top of the model, its gradients and the input."""
+    it: what one training step adds on top of the model, its gradients and the input
+    (with MALLOC_ENV: see there)."""
     rows = []
     for mode, B, T, H, L, bidi in MEMORY_POINTS:
         row = {"mode": mode, "B": B, "T": T, "H": H, "layers": L, "directions": 2 if bidi else 1}
         for impl in ("nn", "bptt"):
             cmd = [sys.executable, __file__, "--memory-one", mode, str(B), str(T), str(H),
                    str(L), str(int(bidi)), impl, "--threads", str(threads)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True,
+                                  env={**os.environ, **MALLOC_ENV})
             row[f"{impl} MB"] = (json.loads(proc.stdout)["peak_mb"] if proc.returncode == 0
                                  else float("nan"))
         row["ratio bptt/nn"] = row["bptt MB"] / row["nn MB"]
@@ -370,12 +380,7 @@ def markdown(result: dict) -> str:
             f"{r['directions']} | {r['samples']} | {s['nn fwd'] * 1e3:.1f} | "
             f"{r['ratio bptt fwd']:.2f} | {s['nn fwd+bwd'] * 1e3:.1f} | "
             f"{r['ratio bptt fwd+bwd']:.2f} | {'' if auto is None else f'{auto:.2f}'} |")
-    lines += ["", "## Peak memory of one fwd+bwd (MB added on top of model and input)", "",
-              "| mode | B | T | H | L | D | nn MB | ours MB | ours/nn |", "|" + "---|" * 9]
-    for r in result.get("memory", []):
-        lines.append(f"| {r['mode']} | {r['B']} | {r['T']} | {r['H']} | {r['layers']} | "
-                     f"{r['directions']} | {r['nn MB']:.1f} | {r['bptt MB']:.1f} | "
-                     f"{r['ratio bptt/nn']:.2f} |")
+    lines += memory_lines(result.get("memory", []))
     lines += ["", f"## One training epoch ({EPOCH['samples']} samples x {EPOCH['seq_len']} "
               f"steps, batch {EPOCH['batch_size']}, Adam)", "",
               "The seed documents quote 2.5 s for an LSTM epoch on CPU.", "",
@@ -387,6 +392,34 @@ def markdown(result: dict) -> str:
             lines.append(f"| {r['model']} | {r['backend']} | {r['epoch_s']:.2f} | "
                          f"{r['peak_rss_mb']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def memory_lines(rows: list[dict]) -> list[str]:
+    lines = ["", "## Peak memory of one fwd+bwd (MB added on top of model and input)", "",
+             f"glibc malloc with {MALLOC_ENV} (see `MALLOC_ENV` in benchmarks/cpu.py).", "",
+             "| mode | B | T | H | L | D | nn MB | ours MB | ours/nn |", "|" + "---|" * 9]
+    for r in rows:
+        lines.append(f"| {r['mode']} | {r['B']} | {r['T']} | {r['H']} | {r['layers']} | "
+                     f"{r['directions']} | {r['nn MB']:.1f} | {r['bptt MB']:.1f} | "
+                     f"{r['ratio bptt/nn']:.2f} |")
+    return lines
+
+
+def plot_memory(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['mode']} B={r['B']} T={r['T']} H={r['H']}\n{r['layers']}x{r['directions']}"
+              for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(labels, [r["ratio bptt/nn"] for r in rows], color="tab:orange")
+    ax.axhline(1, color="k", lw=1, ls="--", label="as much as torch.nn")
+    ax.set(ylabel="peak MB ours / torch.nn", title="Peak memory of one fwd+bwd on CPU")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
 
 
 def plot(result: dict, path: Path) -> None:
@@ -437,6 +470,8 @@ def main() -> None:
     parser.add_argument("--compile-timeout", type=float, default=120.0)
     parser.add_argument("--epoch-one", nargs=2, metavar=("MODEL", "BACKEND"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true",
+                        help="only the peak-memory table: writes cpu-memory-<date>.*")
     parser.add_argument("--memory-one", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -450,6 +485,21 @@ def main() -> None:
         return
 
     date = datetime.date.today().isoformat()
+    if args.memory:
+        meta = {"date": date, "cpu": cpu_model(), "torch": torch.__version__,
+                "python": platform.python_version(), "threads": args.threads, "malloc": MALLOC_ENV}
+        rows = memory_table(args.threads)
+        stem = RESULTS / f"cpu-memory-{date}"
+        RESULTS.mkdir(exist_ok=True)
+        stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "memory": rows}, indent=1))
+        stem.with_suffix(".md").write_text("\n".join(
+            [f"# Peak memory of fwd+bwd on CPU, {date}", "",
+             f"{meta['cpu']}, torch {meta['torch']}, Python {meta['python']}, "
+             f"{meta['threads']} threads", *memory_lines(rows)]
+        ) + "\n")
+        plot_memory(rows, stem.with_suffix(".png"))
+        print(f"wrote {stem}.json/.md/.png")
+        return
     meta = {"date": date, "cpu": cpu_model(), "torch": torch.__version__,
             "python": platform.python_version(), "threads": args.threads,
             "quick": args.quick, "input_size": INPUT_SIZE,
