@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor
 
 
@@ -59,7 +60,7 @@ def check_cell_input(
         raise RuntimeError(
             f"input has inconsistent input_size: got {x.size(1)} expected {input_size}"
         )
-    if x.dtype != weight.dtype:
+    if x.dtype != weight.dtype and not autocast_on(x):
         raise RuntimeError(f"input dtype ({x.dtype}) does not match weight dtype ({weight.dtype})")
     return x, batched
 
@@ -114,10 +115,17 @@ def check_tensor(name: str, value: object) -> Tensor:
     return value
 
 
+def autocast_on(x: Tensor) -> bool:
+    """Whether autocast is on for x's device: then, as in torch's own modules, an input
+    whose dtype is not the weights' is expected (autocast casts the products)."""
+    return torch.is_autocast_enabled(x.device.type)
+
+
 def check_dtype(name: str, value: object, weight: Tensor) -> Tensor:
-    """A tensor with the dtype of `weight` (a float32 module takes float32 input)."""
+    """A tensor with the dtype of `weight` (a float32 module takes float32 input), or any
+    floating dtype under autocast (see `autocast_on`)."""
     check_tensor(name, value)
-    if value.dtype != weight.dtype:
+    if value.dtype != weight.dtype and not (autocast_on(value) and value.is_floating_point()):
         raise InputDtypeError(
             f"{name} should have the dtype of the module's weights ({weight.dtype}), got "
             f"{value.dtype}; convert it with {name}.to({weight.dtype}) or the module with "

@@ -17,7 +17,7 @@ from .checks import (
     check_cell_state,
     check_dtype,
 )
-from .recurrent import CellModule, RecurrentStack
+from .recurrent import CellModule, RecurrentStack, runs_outside_autocast
 
 
 class GRUCell(CellModule):
@@ -39,6 +39,7 @@ class GRUCell(CellModule):
             layer_norm, init, {"device": device, "dtype": dtype},
         )
 
+    @runs_outside_autocast
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched = check_cell_input(input, "GRUCell", self.input_size, self.weight_ih)  # (B, I)
         if hx is None:

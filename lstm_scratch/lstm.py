@@ -25,7 +25,7 @@ from .checks import (
     check_cell_state,
     check_dtype,
 )
-from .recurrent import CellModule, RecurrentStack
+from .recurrent import CellModule, RecurrentStack, runs_outside_autocast
 
 LSTMState = tuple[Tensor, Tensor]
 VARIANT_DEFAULTS = {"variant": "vanilla", "peephole": False, "dropout_mode": "standard",
@@ -73,6 +73,7 @@ class LSTMCell(CellModule):
     def extra_repr(self) -> str:
         return super().extra_repr() + variant_repr(self)
 
+    @runs_outside_autocast
     def forward(self, input: Tensor, hx: LSTMState | None = None) -> LSTMState:
         x, batched = check_cell_input(input, "LSTMCell", self.input_size, self.weight_ih)  # (B, I)
         if hx is None:

@@ -20,7 +20,10 @@ cell's parameters for one layer and direction, and its step called once.
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -29,13 +32,48 @@ from torch.nn.utils.rnn import PackedSequence
 from . import backends
 from . import functional as F
 from .cells import Cell
-from .checks import check_bool, check_cell_size, check_positive_int, check_probability
+from .checks import (
+    autocast_on,
+    check_bool,
+    check_cell_size,
+    check_positive_int,
+    check_probability,
+)
 from .init import check_scheme
 from .layer import run_layer
 from .packing import packed_to_padded, padded_to_packed
 from .tracing import NotScriptable
 
 States = tuple[Tensor, ...]
+Forward = TypeVar("Forward", bound=Callable[..., Any])
+
+
+def runs_outside_autocast(forward: Forward) -> Forward:
+    """For a recurrent module's forward(input, hx=None): under autocast it runs with
+    autocast off, its tensor arguments cast to the dtype of the module's weights.
+
+    The recurrence writes its steps into preallocated buffers in place, which autocast
+    does not cast, and a recurrence in float16 would lose what its state accumulates; the
+    layers around it (the products of linear layers, attention, convolutions) are still
+    autocast's. Outside autocast this changes nothing.
+    """
+
+    @functools.wraps(forward)
+    def wrapper(self: nn.Module, input: Any, hx: Any = None) -> Any:
+        device = getattr(getattr(input, "data", input), "device", None)
+        if device is None or not torch.is_autocast_enabled(device.type):
+            return forward(self, input, hx)
+        dtype = next(self.parameters()).dtype
+
+        def cast(t: Any) -> Any:
+            if isinstance(t, (Tensor, PackedSequence)) and t.data.is_floating_point():
+                return t.to(dtype)
+            return type(t)(cast(v) for v in t) if isinstance(t, (tuple, list)) else t
+
+        with torch.autocast(device.type, enabled=False):
+            return forward(self, cast(input), cast(hx))
+
+    return wrapper  # type: ignore[return-value]
 
 
 class CellModule(NotScriptable, nn.Module):
@@ -193,7 +231,7 @@ class RecurrentStack(NotScriptable, nn.Module):
     def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
         """torch's input check: dtype, 3-D (2-D packed data when batch_sizes is given), size."""
         weight = self.weight_ih_l0
-        if input.dtype != weight.dtype:
+        if input.dtype != weight.dtype and not autocast_on(input):
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype "
                 f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert "
@@ -301,6 +339,7 @@ class RecurrentStack(NotScriptable, nn.Module):
             raise TypeError("hx should be a tuple (h_0, c_0) of two tensors")
         return tuple(hx)
 
+    @runs_outside_autocast
     def forward(
         self, input: Tensor | PackedSequence, hx: Tensor | States | None = None
     ) -> tuple[Tensor | PackedSequence, Tensor | States]:
